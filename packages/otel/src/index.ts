@@ -1,0 +1,1 @@
+export { jaegerTraceUrl } from './utils.js';

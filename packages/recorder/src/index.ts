@@ -1,0 +1,1 @@
+export { isSensitiveName, REDACTED, redactHeaders } from './redact.js';

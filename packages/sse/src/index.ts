@@ -1,0 +1,2 @@
+export type { EncodeEventInput } from './encode.js';
+export { encodeEvent } from './encode.js';
