@@ -1,6 +1,22 @@
 export type { TapedeckErrorCode, TapedeckErrorContext } from './errors.js';
 export { TapedeckError } from './errors.js';
 export type {
+  DetectFamilyRequest,
+  EventDataInput,
+  EventDataProblem,
+  KnownEventData,
+  ParsedEventData,
+  StreamInfo,
+} from './parse-event.js';
+export { DONE_SENTINEL, detectFamily, extractStreamInfo, parseEventData } from './parse-event.js';
+export type { RequestHashInput, RequestHashOptions } from './request-hash.js';
+export {
+  canonicalJson,
+  DEFAULT_IGNORED_BODY_FIELDS,
+  normalizeUrl,
+  requestHash,
+} from './request-hash.js';
+export type {
   TapeAppend,
   TapeFinish,
   TapeHead,
