@@ -1,0 +1,56 @@
+import type { Writable } from 'node:stream';
+import picocolors from 'picocolors';
+
+/** picocolors' formatters, enabled or not. */
+export type Colors = ReturnType<typeof picocolors.createColors>;
+
+/** Where a command reads its environment and writes its output. */
+export interface CliIo {
+  /** Data: tables, JSON, raw streams. */
+  stdout: Writable & { isTTY?: boolean };
+  /** Logs, progress and errors. */
+  stderr: Writable & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Colours for stdout. */
+  colors: Colors;
+  /** Colours for stderr. */
+  errorColors: Colors;
+}
+
+/** Colours only on a TTY and never when `NO_COLOR` is set (https://no-color.org). */
+export function colorsFor({
+  stream,
+  env,
+}: {
+  stream: { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+}): Colors {
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  return picocolors.createColors(Boolean(stream.isTTY) && !noColor && env.TERM !== 'dumb');
+}
+
+/** Builds the io for this process. */
+export function processIo(): CliIo {
+  const env = process.env;
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env,
+    cwd: process.cwd(),
+    colors: colorsFor({ stream: process.stdout, env }),
+    errorColors: colorsFor({ stream: process.stderr, env }),
+  };
+}
+
+/** Writes and waits for the stream to drain when its buffer is full. */
+export async function writeData(stream: Writable, data: string | Uint8Array): Promise<void> {
+  if (!stream.write(data)) {
+    await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+  }
+}
+
+/** Writes one line of a log to stderr. */
+export function logLine(io: CliIo, line: string): void {
+  io.stderr.write(`${line}\n`);
+}
