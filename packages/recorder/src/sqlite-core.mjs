@@ -1,0 +1,631 @@
+// @ts-check
+// The synchronous SQLite tape store. Plain JavaScript on purpose: the recorder's writer worker
+// (sqlite-worker.mjs) loads it directly, from src/ under vitest and from dist/ when built, and
+// Node 20 cannot load TypeScript in a worker. The main thread imports the same module, so the
+// schema and every statement live in one place.
+import { closeSync, openSync } from 'node:fs';
+import { hostname } from 'node:os';
+import Database from 'better-sqlite3';
+
+/** The database layout version this code writes (`PRAGMA user_version`). */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/**
+ * Forward migrations: entry `i` moves a database from version `i` to `i + 1`.
+ * @type {string[]}
+ */
+const MIGRATIONS = [
+  `
+  CREATE TABLE tapes (
+    id INTEGER PRIMARY KEY,
+    span_id TEXT NOT NULL UNIQUE,
+    trace_id TEXT NOT NULL,
+    upstream_span_id TEXT,
+    response_id TEXT,
+    family TEXT NOT NULL,
+    model TEXT,
+    method TEXT NOT NULL,
+    url TEXT NOT NULL,
+    request_headers TEXT NOT NULL,
+    request_body TEXT,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    status_text TEXT NOT NULL,
+    response_headers TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    duration_ms REAL,
+    outcome TEXT NOT NULL,
+    error TEXT,
+    event_count INTEGER NOT NULL DEFAULT 0,
+    byte_length INTEGER NOT NULL DEFAULT 0,
+    segment_count INTEGER NOT NULL DEFAULT 0,
+    first_event_ms REAL,
+    tags TEXT,
+    writer TEXT
+  );
+  CREATE INDEX tapes_upstream_span_id ON tapes (upstream_span_id);
+  CREATE INDEX tapes_response_id ON tapes (response_id);
+  CREATE INDEX tapes_request_hash ON tapes (request_hash);
+  CREATE INDEX tapes_family ON tapes (family);
+  CREATE INDEX tapes_outcome ON tapes (outcome);
+  CREATE INDEX tapes_started_at ON tapes (started_at, id);
+  -- Raw bytes, one row per append: the chunks of that append concatenated, plus each chunk's
+  -- arrival offset and length (JSON [[offsetMs, byteLength], ...]).
+  CREATE TABLE segments (
+    tape_id INTEGER NOT NULL REFERENCES tapes (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    byte_start INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    chunks TEXT NOT NULL,
+    PRIMARY KEY (tape_id, seq)
+  );
+  CREATE TABLE events (
+    tape_id INTEGER NOT NULL REFERENCES tapes (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    offset_ms REAL NOT NULL,
+    byte_start INTEGER NOT NULL,
+    byte_end INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    retry INTEGER,
+    PRIMARY KEY (tape_id, idx)
+  ) WITHOUT ROWID;
+  `,
+];
+
+/**
+ * An error with a tapedeck error code; the TypeScript layer turns it into a TapedeckError.
+ * @param {string} code
+ * @param {string} message
+ * @param {Record<string, unknown>} [context]
+ * @param {unknown} [cause]
+ */
+export function coreError(code, message, context = {}, cause = undefined) {
+  const error = /** @type {Error & {code: string; context: Record<string, unknown>}} */ (
+    new Error(message, { cause })
+  );
+  error.code = code;
+  error.context = context;
+  return error;
+}
+
+const WRITER = `${hostname()}:${process.pid}`;
+
+/**
+ * True when the process that wrote `writer` (host:pid) is certainly gone.
+ * @param {string | null} writer
+ */
+function writerIsGone(writer) {
+  if (!writer) return true;
+  const separator = writer.lastIndexOf(':');
+  if (writer.slice(0, separator) !== hostname()) return false;
+  const pid = Number(writer.slice(separator + 1));
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return /** @type {{code?: string}} */ (error).code === 'ESRCH';
+  }
+}
+
+/**
+ * Opens (creating with mode 0600 and migrating as needed) a tape database.
+ * @param {{path: string; markIncomplete?: boolean}} options
+ */
+export function openTapeDatabase({ path, markIncomplete = true }) {
+  if (path !== ':memory:') {
+    // Create the file ourselves so it is private from the first byte; SQLite gives the -wal and
+    // -shm files the same permissions.
+    closeSync(openSync(path, 'a', 0o600));
+  }
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 10000');
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    migrate(db, path);
+    if (markIncomplete) markOrphansIncomplete(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+/**
+ * @param {import('better-sqlite3').Database} db
+ * @param {string} path
+ */
+function migrate(db, path) {
+  const version = /** @type {number} */ (db.pragma('user_version', { simple: true }));
+  if (version > SQLITE_SCHEMA_VERSION) {
+    throw coreError(
+      'SCHEMA_VERSION_MISMATCH',
+      `the tape database ${path} has schema version ${version}, newer than this @tapedeck/recorder understands (${SQLITE_SCHEMA_VERSION}); upgrade @tapedeck/recorder or use another file`,
+      { path, found: version, expected: SQLITE_SCHEMA_VERSION },
+    );
+  }
+  if (version === SQLITE_SCHEMA_VERSION) return;
+  db.transaction(() => {
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    let current = /** @type {number} */ (db.pragma('user_version', { simple: true }));
+    for (; current < SQLITE_SCHEMA_VERSION; current++) {
+      db.exec(/** @type {string} */ (MIGRATIONS[current]));
+    }
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/**
+ * Tapes still `recording` whose writer process is gone were cut off mid-stream.
+ * @param {import('better-sqlite3').Database} db
+ */
+function markOrphansIncomplete(db) {
+  const rows = /** @type {Array<{id: number; writer: string | null}>} */ (
+    db.prepare("SELECT id, writer FROM tapes WHERE outcome = 'recording'").all()
+  );
+  const orphans = rows.filter((row) => writerIsGone(row.writer));
+  if (orphans.length === 0) return;
+  const update = db.prepare(
+    `UPDATE tapes SET outcome = 'incomplete',
+       error = 'the recording process ended before the stream finished; the tape keeps every flushed event'
+     WHERE id = ? AND outcome = 'recording'`,
+  );
+  db.transaction(() => {
+    for (const row of orphans) update.run(row.id);
+  }).immediate();
+}
+
+/** @param {string | null} text */
+const parseJson = (text) => (text === null ? undefined : JSON.parse(text));
+
+/**
+ * @param {any} row
+ * @returns {import('@tapedeck/types').TapeSummary}
+ */
+function rowToSummary(row) {
+  /** @type {any} */
+  const summary = {
+    schemaVersion: 1,
+    spanId: row.span_id,
+    traceId: row.trace_id,
+    family: row.family,
+    request: {
+      method: row.method,
+      url: row.url,
+      headers: JSON.parse(row.request_headers),
+      body: row.request_body,
+    },
+    requestHash: row.request_hash,
+    response: {
+      status: row.status,
+      statusText: row.status_text,
+      headers: JSON.parse(row.response_headers),
+    },
+    startedAt: row.started_at,
+    outcome: row.outcome,
+    eventCount: row.event_count,
+    byteLength: row.byte_length,
+  };
+  if (row.upstream_span_id !== null) summary.upstreamSpanId = row.upstream_span_id;
+  if (row.response_id !== null) summary.responseId = row.response_id;
+  if (row.model !== null) summary.model = row.model;
+  if (row.duration_ms !== null) summary.durationMs = row.duration_ms;
+  if (row.error !== null) summary.error = row.error;
+  if (row.first_event_ms !== null) summary.firstEventMs = row.first_event_ms;
+  const tags = parseJson(row.tags);
+  if (tags !== undefined) summary.tags = tags;
+  return summary;
+}
+
+/**
+ * @param {string} cursor
+ * @returns {{startedAt: number; id: number}}
+ */
+function decodeCursor(cursor) {
+  try {
+    const [startedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (typeof startedAt === 'number' && typeof id === 'number') return { startedAt, id };
+  } catch {}
+  throw coreError(
+    'INVALID_ARGUMENT',
+    `list: cursor ${JSON.stringify(cursor)} is not a cursor from a previous page`,
+  );
+}
+
+/**
+ * The synchronous store over one open database.
+ * @param {import('better-sqlite3').Database} db
+ */
+export function createTapeCore(db) {
+  const statements = {
+    insertTape: db.prepare(
+      `INSERT INTO tapes (span_id, trace_id, upstream_span_id, response_id, family, model, method, url,
+         request_headers, request_body, request_hash, status, status_text, response_headers, started_at,
+         duration_ms, outcome, error, event_count, byte_length, first_event_ms, tags, writer)
+       VALUES (@spanId, @traceId, @upstreamSpanId, @responseId, @family, @model, @method, @url,
+         @requestHeaders, @requestBody, @requestHash, @status, @statusText, @responseHeaders, @startedAt,
+         @durationMs, @outcome, @error, 0, 0, NULL, @tags, @writer)`,
+    ),
+    deleteBySpanId: db.prepare('DELETE FROM tapes WHERE span_id = ?'),
+    tapeForAppend: db.prepare(
+      'SELECT id, byte_length, segment_count, event_count FROM tapes WHERE span_id = ?',
+    ),
+    insertSegment: db.prepare(
+      'INSERT INTO segments (tape_id, seq, byte_start, bytes, chunks) VALUES (?, ?, ?, ?, ?)',
+    ),
+    insertEvent: db.prepare(
+      `INSERT INTO events (tape_id, idx, offset_ms, byte_start, byte_end, type, event_id, data, retry)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    updateAfterAppend: db.prepare(
+      `UPDATE tapes SET byte_length = ?, segment_count = ?, event_count = ?,
+         first_event_ms = COALESCE(first_event_ms, ?) WHERE id = ?`,
+    ),
+    finish: db.prepare(
+      `UPDATE tapes SET outcome = @outcome, error = @error, duration_ms = @durationMs,
+         upstream_span_id = COALESCE(@upstreamSpanId, upstream_span_id),
+         response_id = COALESCE(@responseId, response_id),
+         model = COALESCE(@model, model)
+       WHERE span_id = @spanId`,
+    ),
+    findTape: db.prepare(
+      `SELECT * FROM tapes WHERE span_id = @id OR upstream_span_id = @id OR response_id = @id
+       ORDER BY span_id = @id DESC, upstream_span_id = @id DESC, started_at DESC LIMIT 1`,
+    ),
+    segments: db.prepare('SELECT bytes, chunks FROM segments WHERE tape_id = ? ORDER BY seq'),
+    events: db.prepare(
+      'SELECT idx, offset_ms, byte_start, byte_end, type, event_id, data, retry FROM events WHERE tape_id = ? ORDER BY idx',
+    ),
+    deleteById: db.prepare('DELETE FROM tapes WHERE id = ?'),
+    prune: db.prepare('DELETE FROM tapes WHERE started_at < ?'),
+    totals: db.prepare(
+      `SELECT COUNT(*) AS tapes, COALESCE(SUM(event_count), 0) AS events,
+         COALESCE(SUM(byte_length), 0) AS bytes, MIN(started_at) AS oldest, MAX(started_at) AS newest
+       FROM tapes`,
+    ),
+    byOutcome: db.prepare('SELECT outcome AS key, COUNT(*) AS count FROM tapes GROUP BY outcome'),
+    byFamily: db.prepare('SELECT family AS key, COUNT(*) AS count FROM tapes GROUP BY family'),
+  };
+
+  /**
+   * @param {any} head
+   * @param {string} outcome
+   */
+  const headParams = (head, outcome) => ({
+    spanId: head.spanId,
+    traceId: head.traceId,
+    upstreamSpanId: head.upstreamSpanId ?? null,
+    responseId: head.responseId ?? null,
+    family: head.family,
+    model: head.model ?? null,
+    method: head.request.method,
+    url: head.request.url,
+    requestHeaders: JSON.stringify(head.request.headers ?? {}),
+    requestBody: head.request.body ?? null,
+    requestHash: head.requestHash,
+    status: head.response.status,
+    statusText: head.response.statusText,
+    responseHeaders: JSON.stringify(head.response.headers ?? {}),
+    startedAt: head.startedAt,
+    durationMs: head.durationMs ?? null,
+    outcome,
+    error: head.error ?? null,
+    tags: head.tags === undefined ? null : JSON.stringify(head.tags),
+    writer: outcome === 'recording' ? WRITER : null,
+  });
+
+  /**
+   * @param {string} spanId
+   * @param {{chunks: Array<{offsetMs: number; bytes: Uint8Array}>; events: any[]}} data
+   */
+  function append(spanId, data) {
+    const tape = /** @type {any} */ (statements.tapeForAppend.get(spanId));
+    if (!tape) {
+      throw coreError('TAPE_NOT_FOUND', `append: no tape with spanId ${spanId}; call put first`, {
+        tapeId: spanId,
+      });
+    }
+    let byteLength = tape.byte_length;
+    let segmentCount = tape.segment_count;
+    if (data.chunks.length > 0) {
+      const parts = data.chunks.map((chunk) => chunk.bytes);
+      const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      const timings = data.chunks.map((chunk) => [chunk.offsetMs, chunk.bytes.byteLength]);
+      statements.insertSegment.run(
+        tape.id,
+        segmentCount,
+        byteLength,
+        bytes,
+        JSON.stringify(timings),
+      );
+      segmentCount += 1;
+      byteLength += /** @type {Uint8Array} */ (bytes).byteLength;
+    }
+    let eventCount = tape.event_count;
+    let firstEventMs = null;
+    for (const event of data.events) {
+      statements.insertEvent.run(
+        tape.id,
+        event.index,
+        event.offsetMs,
+        event.byteStart,
+        event.byteEnd,
+        event.type,
+        event.id,
+        event.data,
+        event.retry ?? null,
+      );
+      eventCount = Math.max(eventCount, event.index + 1);
+      if (firstEventMs === null || event.offsetMs < firstEventMs) firstEventMs = event.offsetMs;
+    }
+    statements.updateAfterAppend.run(byteLength, segmentCount, eventCount, firstEventMs, tape.id);
+  }
+
+  /** @param {any} tape */
+  function put(tape) {
+    statements.deleteBySpanId.run(tape.spanId);
+    const isWhole = tape.raw instanceof Uint8Array;
+    statements.insertTape.run(headParams(tape, isWhole ? tape.outcome : 'recording'));
+    if (!isWhole) return;
+    /** @type {Array<{offsetMs: number; bytes: Uint8Array}>} */
+    const chunks = [];
+    let offset = 0;
+    for (const chunk of tape.chunks) {
+      chunks.push({
+        offsetMs: chunk.offsetMs,
+        bytes: tape.raw.subarray(offset, offset + chunk.byteLength),
+      });
+      offset += chunk.byteLength;
+    }
+    if (offset < tape.raw.byteLength) {
+      chunks.push({ offsetMs: tape.durationMs ?? 0, bytes: tape.raw.subarray(offset) });
+    }
+    append(tape.spanId, { chunks, events: tape.events });
+  }
+
+  /**
+   * @param {string} spanId
+   * @param {any} finish
+   */
+  function finish(spanId, finish) {
+    const result = statements.finish.run({
+      spanId,
+      outcome: finish.outcome,
+      error: finish.error ?? null,
+      durationMs: finish.durationMs,
+      upstreamSpanId: finish.upstreamSpanId ?? null,
+      responseId: finish.responseId ?? null,
+      model: finish.model ?? null,
+    });
+    if (result.changes === 0) {
+      throw coreError('TAPE_NOT_FOUND', `finish: no tape with spanId ${spanId}; call put first`, {
+        tapeId: spanId,
+      });
+    }
+  }
+
+  /** @param {string} id */
+  function getUnlocked(id) {
+    const row = /** @type {any} */ (statements.findTape.get({ id }));
+    if (!row) return undefined;
+    const summary = /** @type {any} */ (rowToSummary(row));
+    const segments = /** @type {Array<{bytes: Buffer; chunks: string}>} */ (
+      statements.segments.all(row.id)
+    );
+    const raw = new Uint8Array(row.byte_length);
+    /** @type {Array<{offsetMs: number; byteLength: number}>} */
+    const chunks = [];
+    let offset = 0;
+    for (const segment of segments) {
+      raw.set(segment.bytes, offset);
+      offset += segment.bytes.byteLength;
+      for (const [offsetMs, byteLength] of JSON.parse(segment.chunks)) {
+        chunks.push({ offsetMs, byteLength });
+      }
+    }
+    const events = /** @type {any[]} */ (statements.events.all(row.id)).map((event) => {
+      /** @type {any} */
+      const result = {
+        index: event.idx,
+        offsetMs: event.offset_ms,
+        byteStart: event.byte_start,
+        byteEnd: event.byte_end,
+        type: event.type,
+        id: event.event_id,
+        data: event.data,
+      };
+      if (event.retry !== null) result.retry = event.retry;
+      return result;
+    });
+    summary.raw = raw;
+    summary.chunks = chunks;
+    summary.events = events;
+    return summary;
+  }
+
+  // One read transaction, so a tape another process is appending to reads consistently.
+  const get = db.transaction(getUnlocked);
+
+  /** @param {any} [query] */
+  function list(query = {}) {
+    const where = [];
+    /** @type {unknown[]} */
+    const params = [];
+    if (query.family !== undefined) {
+      where.push('family = ?');
+      params.push(query.family);
+    }
+    if (query.outcome !== undefined) {
+      where.push('outcome = ?');
+      params.push(query.outcome);
+    }
+    if (query.since !== undefined) {
+      where.push('started_at >= ?');
+      params.push(query.since);
+    }
+    if (query.until !== undefined) {
+      where.push('started_at < ?');
+      params.push(query.until);
+    }
+    if (query.urlContains !== undefined) {
+      where.push('instr(url, ?) > 0');
+      params.push(query.urlContains);
+    }
+    if (query.requestHash !== undefined) {
+      where.push('request_hash = ?');
+      params.push(query.requestHash);
+    }
+    const descending = query.order !== 'asc';
+    if (query.cursor !== undefined) {
+      const cursor = decodeCursor(query.cursor);
+      where.push(
+        descending
+          ? '(started_at < ? OR (started_at = ? AND id < ?))'
+          : '(started_at > ? OR (started_at = ? AND id > ?))',
+      );
+      params.push(cursor.startedAt, cursor.startedAt, cursor.id);
+    }
+    const limit = Math.max(1, Math.min(10_000, Math.trunc(query.limit ?? 100)));
+    const direction = descending ? 'DESC' : 'ASC';
+    const sql = `SELECT * FROM tapes ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY started_at ${direction}, id ${direction} LIMIT ?`;
+    const rows = /** @type {any[]} */ (db.prepare(sql).all(...params, limit + 1));
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    /** @type {{tapes: any[]; nextCursor?: string}} */
+    const result = { tapes: page.map(rowToSummary) };
+    if (rows.length > limit && last) {
+      result.nextCursor = Buffer.from(JSON.stringify([last.started_at, last.id])).toString(
+        'base64url',
+      );
+    }
+    return result;
+  }
+
+  /** @param {string} id */
+  function remove(id) {
+    const row = /** @type {any} */ (statements.findTape.get({ id }));
+    if (!row) return false;
+    statements.deleteById.run(row.id);
+    return true;
+  }
+
+  /** @param {{olderThan: number}} options */
+  function prune({ olderThan }) {
+    return statements.prune.run(olderThan).changes;
+  }
+
+  function stats() {
+    const totals = /** @type {any} */ (statements.totals.get());
+    /** @type {any} */
+    const result = {
+      tapes: totals.tapes,
+      events: totals.events,
+      bytes: totals.bytes,
+      byOutcome: {},
+      byFamily: {},
+    };
+    for (const row of /** @type {any[]} */ (statements.byOutcome.all())) {
+      result.byOutcome[row.key] = row.count;
+    }
+    for (const row of /** @type {any[]} */ (statements.byFamily.all())) {
+      result.byFamily[row.key] = row.count;
+    }
+    if (totals.oldest !== null) result.oldestStartedAt = totals.oldest;
+    if (totals.newest !== null) result.newestStartedAt = totals.newest;
+    return result;
+  }
+
+  const transaction = db.transaction(
+    /** @param {Array<{op: string; args: any[]}>} operations */
+    (operations) =>
+      operations.map((operation) => {
+        try {
+          return { ok: true, value: runInSavepoint(operation) };
+        } catch (error) {
+          return { ok: false, error: serializeError(error) };
+        }
+      }),
+  );
+  const runInSavepoint = db.transaction(
+    /** @param {{op: string; args: any[]}} operation */
+    (operation) => run(operation),
+  );
+
+  /**
+   * Runs one operation by name.
+   * @param {{op: string; args: any[]}} operation
+   */
+  function run({ op, args }) {
+    switch (op) {
+      case 'put':
+        return put(args[0]);
+      case 'append':
+        return append(args[0], args[1]);
+      case 'finish':
+        return finish(args[0], args[1]);
+      case 'get':
+        return get(args[0]);
+      case 'list':
+        return list(args[0]);
+      case 'delete':
+        return remove(args[0]);
+      case 'prune':
+        return prune(args[0]);
+      case 'stats':
+        return stats();
+      default:
+        throw coreError('INVALID_ARGUMENT', `unknown store operation ${op}`);
+    }
+  }
+
+  return {
+    put,
+    append,
+    finish,
+    get,
+    list,
+    delete: remove,
+    prune,
+    stats,
+    /**
+     * Runs one read operation (get, list, stats) in a read transaction.
+     * @param {{op: string; args: any[]}} operation
+     */
+    read(operation) {
+      return run(operation);
+    },
+    /**
+     * Runs a batch of operations in one write transaction (each in its own savepoint, so one
+     * failing operation does not undo the others) and returns one result per operation.
+     * @param {Array<{op: string; args: any[]}>} operations
+     */
+    runBatch(operations) {
+      return transaction.immediate(operations);
+    },
+    close() {
+      db.close();
+    },
+  };
+}
+
+/**
+ * A structured-clone-safe description of an error.
+ * @param {unknown} error
+ * @returns {{message: string; code?: string; sqliteCode?: string; context?: Record<string, unknown>}}
+ */
+export function serializeError(error) {
+  const value = /** @type {any} */ (error);
+  /** @type {{message: string; code?: string; sqliteCode?: string; context?: Record<string, unknown>}} */
+  const result = { message: String(value?.message ?? value) };
+  if (typeof value?.code === 'string') {
+    if (value.code.startsWith('SQLITE_')) result.sqliteCode = value.code;
+    else result.code = value.code;
+  }
+  if (value?.context && typeof value.context === 'object') result.context = value.context;
+  return result;
+}

@@ -1,0 +1,231 @@
+import { Worker } from 'node:worker_threads';
+import type {
+  Tape,
+  TapeAppend,
+  TapedeckErrorCode,
+  TapeFinish,
+  TapeHead,
+  TapeListQuery,
+  TapeStore,
+  TapeStoreStats,
+  TapeSummary,
+} from '@tapedeck/types';
+import { TapedeckError } from '@tapedeck/types';
+import {
+  type BatchResult,
+  type CoreOperation,
+  openTapeDatabase,
+  type SerializedError,
+} from './sqlite-core.mjs';
+
+/** Options for {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** The database file; created with mode 0600 when missing. */
+  path: string;
+}
+
+const KNOWN_CODES = new Set<TapedeckErrorCode>([
+  'TAPE_NOT_FOUND',
+  'INVALID_TAPE',
+  'STORE_FAILURE',
+  'SCHEMA_VERSION_MISMATCH',
+  'INVALID_ARGUMENT',
+]);
+
+function toTapedeckError(error: SerializedError | unknown, path: string, operation?: string) {
+  const serialized =
+    typeof error === 'object' && error !== null && 'message' in error
+      ? (error as SerializedError)
+      : { message: String(error) };
+  const code =
+    serialized.code && KNOWN_CODES.has(serialized.code as TapedeckErrorCode)
+      ? (serialized.code as TapedeckErrorCode)
+      : 'STORE_FAILURE';
+  const where = operation ? `${operation} in ${path}` : path;
+  return new TapedeckError({
+    code,
+    message: `tape store ${where}: ${serialized.message}`,
+    cause: error,
+    context: {
+      path,
+      ...serialized.context,
+      ...(serialized.sqliteCode ? { sqliteCode: serialized.sqliteCode } : {}),
+    },
+  });
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * A {@link TapeStore} in one SQLite file (WAL, versioned schema, file mode 0600). The file is
+ * opened, migrated and checked on the calling thread, so a database newer than this code throws
+ * `SCHEMA_VERSION_MISMATCH` at once; tapes a dead process left `recording` become `incomplete`.
+ * Every statement after that runs on a worker thread: writes issued in the same tick share one
+ * transaction, and the caller's event loop never waits on the disk. Several processes may write
+ * one file at the same time.
+ *
+ * @example
+ * ```ts
+ * const store = createSqliteStore({ path: 'tapes.sqlite' });
+ * const { tapes } = await store.list({ family: 'opper', limit: 10 });
+ * await store.close();
+ * ```
+ */
+export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new TapedeckError({
+      code: 'INVALID_ARGUMENT',
+      message:
+        'createSqliteStore: `path` must be a file path (or ":memory:" is not supported here)',
+    });
+  }
+  try {
+    openTapeDatabase({ path }).close();
+  } catch (error) {
+    throw toTapedeckError(error, path);
+  }
+
+  const worker = new Worker(new URL('./sqlite-worker.mjs', import.meta.url), {
+    workerData: { path },
+    // The worker loads only plain JavaScript; the parent's loader flags (tsx, --input-type) do
+    // not apply to it.
+    execArgv: [],
+  });
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let failure: TapedeckError | undefined;
+  let closed: Promise<void> | undefined;
+  let queuedWrites: Array<{ operation: CoreOperation } & Pending> = [];
+  let flushScheduled = false;
+
+  const updateRef = () => {
+    if (pending.size > 0 || queuedWrites.length > 0) worker.ref();
+    else worker.unref();
+  };
+  updateRef();
+
+  const failAll = (error: TapedeckError) => {
+    failure ??= error;
+    for (const entry of pending.values()) entry.reject(error);
+    pending.clear();
+    for (const entry of queuedWrites) entry.reject(error);
+    queuedWrites = [];
+    updateRef();
+  };
+
+  worker.on(
+    'message',
+    (message: {
+      type: string;
+      id?: number;
+      ok?: boolean;
+      value?: unknown;
+      error?: SerializedError;
+    }) => {
+      if (message.type === 'open-error') {
+        failAll(toTapedeckError(message.error, path));
+        return;
+      }
+      if (message.type !== 'result' || message.id === undefined) return;
+      const entry = pending.get(message.id);
+      if (!entry) return;
+      pending.delete(message.id);
+      if (message.ok) entry.resolve(message.value);
+      else entry.reject(toTapedeckError(message.error, path));
+      updateRef();
+    },
+  );
+  worker.on('error', (error) => {
+    failAll(
+      new TapedeckError({
+        code: 'STORE_FAILURE',
+        message: `tape store ${path}: the writer thread failed: ${error.message}`,
+        cause: error,
+        context: { path },
+      }),
+    );
+  });
+  worker.on('exit', (exitCode) => {
+    failAll(
+      new TapedeckError({
+        code: 'STORE_FAILURE',
+        message: `tape store ${path} is closed${exitCode ? ` (writer thread exited with ${exitCode})` : ''}`,
+        context: { path },
+      }),
+    );
+  });
+
+  const send = (message: Record<string, unknown>): Promise<unknown> => {
+    if (failure) return Promise.reject(failure);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      updateRef();
+      worker.postMessage({ ...message, id });
+    });
+  };
+
+  const flushWrites = () => {
+    flushScheduled = false;
+    const batch = queuedWrites;
+    queuedWrites = [];
+    if (batch.length === 0) return;
+    send({ kind: 'write', operations: batch.map((entry) => entry.operation) }).then(
+      (results) => {
+        (results as BatchResult[]).forEach((result, index) => {
+          const entry = batch[index]!;
+          if (result.ok) entry.resolve(result.value);
+          else entry.reject(toTapedeckError(result.error, path, entry.operation.op));
+        });
+      },
+      (error) => {
+        for (const entry of batch) entry.reject(error);
+      },
+    );
+  };
+
+  const write = <T = void>(operation: CoreOperation): Promise<T> => {
+    if (closed) return Promise.reject(toTapedeckError({ message: 'the store is closed' }, path));
+    if (failure) return Promise.reject(failure);
+    return new Promise((resolve, reject) => {
+      queuedWrites.push({ operation, resolve: (value) => resolve(value as T), reject });
+      updateRef();
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushWrites);
+      }
+    });
+  };
+
+  const read = async <T>(operation: CoreOperation): Promise<T> => {
+    if (closed) throw toTapedeckError({ message: 'the store is closed' }, path);
+    // Reads wait for queued writes, so a caller sees what it wrote.
+    if (queuedWrites.length > 0) flushWrites();
+    return (await send({ kind: 'read', operation })) as T;
+  };
+
+  return {
+    put: (tape: TapeHead | Tape) => write({ op: 'put', args: [tape] }),
+    append: (spanId: string, data: TapeAppend) => write({ op: 'append', args: [spanId, data] }),
+    finish: (spanId: string, finish: TapeFinish) => write({ op: 'finish', args: [spanId, finish] }),
+    get: (id: string) => read<Tape | undefined>({ op: 'get', args: [id] }),
+    list: (query: TapeListQuery = {}) =>
+      read<{ tapes: TapeSummary[]; nextCursor?: string }>({ op: 'list', args: [query] }),
+    delete: (id: string) => write<boolean>({ op: 'delete', args: [id] }),
+    prune: (options: { olderThan: number }) => write<number>({ op: 'prune', args: [options] }),
+    stats: () => read<TapeStoreStats>({ op: 'stats', args: [] }),
+    close() {
+      closed ??= (async () => {
+        flushWrites();
+        if (!failure) {
+          await send({ kind: 'close' }).catch(() => {});
+        }
+        await worker.terminate();
+      })();
+      return closed;
+    },
+  };
+}
