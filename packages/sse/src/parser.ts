@@ -1,0 +1,611 @@
+import { TapedeckError } from '@tapedeck/types';
+import { concatBytes, decodeUtf8, indexOfByte } from './bytes.js';
+
+/**
+ * One dispatched Server-Sent Event, with where its raw bytes sit in the stream.
+ *
+ * The byte range `[byteStart, byteEnd)` covers every raw line of the event (comments, unknown
+ * fields and line ends included) through the blank line that dispatched it. Offsets count from
+ * the first byte fed, BOM included. Bytes outside every range are blank lines and comment-only or
+ * data-less blocks, so the ranges and those leftovers tile the input.
+ */
+export interface ParsedEvent {
+  /** The `event` field, or `message` when the event had none (or an empty one). */
+  type: string;
+  /** The `data` lines joined with LF. In `framing` mode this is decoded on first access. */
+  data: string;
+  /** The last event id: persists across events until the server sends another `id` line. */
+  id: string;
+  /** The event's own valid `retry` value in milliseconds, when it had one. */
+  retry?: number;
+  /** Comment lines inside the event's block, without the `:` and one following space. */
+  comments: string[];
+  /** Absolute offset of the event's first byte. */
+  byteStart: number;
+  /** Absolute offset just past the dispatching blank line (exclusive). */
+  byteEnd: number;
+  /** 0-based position of this event among the dispatched events of the stream. */
+  index: number;
+}
+
+/** What went wrong while parsing: a truncated event at the end, or an event over the limit. */
+export type ParseErrorType = 'incomplete-event' | 'event-too-large';
+
+/**
+ * The error handed to `onError`. `code` is `INVALID_EVENT` for `incomplete-event` and
+ * `SSE_LIMIT_EXCEEDED` for `event-too-large`.
+ */
+export class ParseError extends TapedeckError {
+  /** Which problem this is. */
+  readonly type: ParseErrorType;
+  /** Absolute offset of the first byte of the event concerned. */
+  readonly byteOffset: number;
+  /** For `incomplete-event`: the raw bytes of the undispatched event, so nothing is lost. */
+  readonly bytes?: Uint8Array;
+
+  constructor({
+    type,
+    message,
+    byteOffset,
+    eventIndex,
+    bytes,
+  }: {
+    type: ParseErrorType;
+    message: string;
+    byteOffset: number;
+    eventIndex: number;
+    bytes?: Uint8Array;
+  }) {
+    super({
+      code: type === 'event-too-large' ? 'SSE_LIMIT_EXCEEDED' : 'INVALID_EVENT',
+      message,
+      context: { byteOffset, eventIndex },
+    });
+    this.name = 'ParseError';
+    this.type = type;
+    this.byteOffset = byteOffset;
+    if (bytes !== undefined) this.bytes = bytes;
+  }
+}
+
+/** `full` decodes every event's data; `framing` finds boundaries and decodes `data` on access. */
+export type ParserMode = 'full' | 'framing';
+
+/** Options for {@link createParser}. */
+export interface CreateParserOptions {
+  /** Called for every dispatched event, in order. */
+  onEvent: (event: ParsedEvent) => void;
+  /** Called for every comment line (the text after `:` and one optional space). */
+  onComment?: (comment: string) => void;
+  /** Called for every valid `retry` line with its value in milliseconds. */
+  onRetry?: (retryMs: number) => void;
+  /** Called for an event over `maxEventBytes` and for an incomplete event at `end()`. */
+  onError?: (error: ParseError) => void;
+  /**
+   * Largest event, in bytes, the parser will hold (default 16 MiB). A longer event is dropped
+   * with an `event-too-large` error and parsing resumes after the next blank line.
+   */
+  maxEventBytes?: number;
+  /** `full` (default) or `framing`. */
+  mode?: ParserMode;
+}
+
+/** An incremental SSE parser. */
+export interface SseParser {
+  /** Parses the next piece of the stream. Strings are taken as UTF-8 text. */
+  feed(chunk: Uint8Array | string): void;
+  /**
+   * Ends the stream: reports an unterminated event through `onError` as `incomplete-event`
+   * (it is not dispatched, as the spec says), then resets the parser for a new stream.
+   */
+  end(): void;
+  /** Forgets everything (partial lines, last event id, offsets) to start a new stream. */
+  reset(): void;
+  /** Bytes currently held for an unfinished event; never much more than `maxEventBytes`. */
+  bufferedBytes(): number;
+}
+
+/** Default for `maxEventBytes`: 16 MiB. */
+export const DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+const LF = 10;
+const CR = 13;
+const SPACE = 32;
+const COLON = 58;
+const NULL = 0;
+const BOM = [0xef, 0xbb, 0xbf] as const;
+const textEncoder = new TextEncoder();
+
+/**
+ * Creates an incremental, byte-level parser implementing the WHATWG HTML "event stream
+ * interpretation": UTF-8 with one leading BOM stripped; LF, CR and CRLF line ends (also when a
+ * CRLF is split across chunks); comments; fields with and without a colon; one leading space
+ * removed; `data` lines joined with LF; `event` type defaulting to `message`; `id` with NULL
+ * ignored and persisting across events; `retry` only when all ASCII digits; blocks with no data
+ * not dispatched. The parser keeps references to the chunks it is fed (no copies on the hot
+ * path), so do not modify a chunk after feeding it.
+ *
+ * @example
+ * ```ts
+ * const parser = createParser({ onEvent: (event) => console.log(event.type, event.data) });
+ * parser.feed(new TextEncoder().encode('event: ping\ndata: hello\n\n'));
+ * parser.end();
+ * ```
+ */
+export function createParser({
+  onEvent,
+  onComment,
+  onRetry,
+  onError,
+  maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
+  mode = 'full',
+}: CreateParserOptions): SseParser {
+  if (typeof onEvent !== 'function')
+    throw new TapedeckError({
+      code: 'INVALID_ARGUMENT',
+      message: 'createParser needs an onEvent callback: createParser({ onEvent: (event) => … })',
+    });
+  if (!(maxEventBytes > 0))
+    throw new TapedeckError({
+      code: 'INVALID_ARGUMENT',
+      message: `createParser: maxEventBytes must be a positive number of bytes, got ${maxEventBytes}`,
+    });
+  const framing = mode === 'framing';
+
+  // Stream position and framing state.
+  let offset = 0; // absolute offset of the next byte to arrive
+  let bomChecked = false;
+  let bomHeld: Uint8Array | null = null; // first bytes, while they could still be a BOM
+  let heldSurrogate = ''; // a high surrogate at the end of a string chunk
+  let crEnded = false; // the last chunk ended with CR: a leading LF completes that CRLF
+  let dispatchPending = false; // a blank line ended at that CR: dispatch once we know about the LF
+  let skipping = false; // after event-too-large, skip lines up to the next blank line
+  let lineStart = 0; // absolute offset of the current line's first byte
+  let blockStart = 0; // absolute offset of the current block's first byte
+  let blockHasFields = false; // the block has a non-comment line
+  // Raw bytes of the current block that arrived in earlier chunks: [blockStart, chunk start).
+  let carry: Uint8Array[] = [];
+  let carryBytes = 0;
+
+  // The event being built.
+  let eventType = '';
+  let dataLines = 0;
+  let firstData: Uint8Array | null = null;
+  let firstDataStart = 0;
+  let firstDataEnd = 0;
+  let moreData: Uint8Array[] | null = null;
+  let retry: number | undefined;
+  let comments: string[] | null = null;
+  let lastEventId = '';
+  let idAtBlockStart = '';
+  let index = 0;
+
+  // Servers repeat a handful of event types; decoding each once saves a call per event.
+  let cachedTypeBytes = new Uint8Array(0);
+  let cachedType = '';
+
+  function decodeType(buffer: Uint8Array, start: number, end: number): string {
+    const length = end - start;
+    if (length === cachedTypeBytes.length) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (buffer[start + i] !== cachedTypeBytes[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return cachedType;
+    }
+    cachedTypeBytes = buffer.slice(start, end);
+    cachedType = decodeUtf8(buffer, start, end);
+    return cachedType;
+  }
+
+  function clearEvent(): void {
+    eventType = '';
+    dataLines = 0;
+    firstData = null;
+    moreData = null;
+    retry = undefined;
+    comments = null;
+  }
+
+  function startBlock(at: number): void {
+    blockStart = at;
+    blockHasFields = false;
+    idAtBlockStart = lastEventId;
+    if (carryBytes !== 0 || carry.length !== 0) {
+      carry = [];
+      carryBytes = 0;
+    }
+  }
+
+  function reportTooLarge(): void {
+    // The whole event is dropped, its id included, so the outcome does not depend on chunking.
+    lastEventId = idAtBlockStart;
+    onError?.(
+      new ParseError({
+        type: 'event-too-large',
+        byteOffset: blockStart,
+        eventIndex: index,
+        message: `SSE event at byte ${blockStart} is larger than maxEventBytes (${maxEventBytes} bytes); it was dropped and parsing resumes after the next blank line. Raise maxEventBytes if such events are expected.`,
+      }),
+    );
+  }
+
+  function dispatch(end: number): void {
+    if (end - blockStart > maxEventBytes) {
+      reportTooLarge();
+      clearEvent();
+      startBlock(end);
+      return;
+    }
+    if (dataLines === 0) {
+      clearEvent();
+      startBlock(end);
+      return;
+    }
+    const type = eventType === '' ? 'message' : eventType;
+    let event: ParsedEvent;
+    if (framing) {
+      event = createLazyEvent(
+        type,
+        lastEventId,
+        comments ?? [],
+        blockStart,
+        end,
+        index,
+        firstData as Uint8Array,
+        firstDataStart,
+        firstDataEnd,
+        moreData,
+      );
+    } else {
+      let data = decodeUtf8(firstData as Uint8Array, firstDataStart, firstDataEnd);
+      if (moreData !== null)
+        for (const part of moreData) data += `\n${decodeUtf8(part, 0, part.length)}`;
+      event = {
+        type,
+        data,
+        id: lastEventId,
+        comments: comments ?? [],
+        byteStart: blockStart,
+        byteEnd: end,
+        index,
+      };
+    }
+    if (retry !== undefined) event.retry = retry;
+    index += 1;
+    clearEvent();
+    startBlock(end);
+    onEvent(event);
+  }
+
+  // Handles one complete line buffer[start, end); `next` is the absolute offset after its line end.
+  function handleLine(buffer: Uint8Array, start: number, end: number, next: number): void {
+    if (start === end) {
+      if (crEnded) dispatchPending = true;
+      else dispatch(next);
+      return;
+    }
+    const first = buffer[start];
+    if (first === COLON) {
+      const valueStart = start + 1 < end && buffer[start + 1] === SPACE ? start + 2 : start + 1;
+      const comment = decodeUtf8(buffer, valueStart, end);
+      if (comments === null) comments = [comment];
+      else comments.push(comment);
+      onComment?.(comment);
+      return;
+    }
+    blockHasFields = true;
+    // Every field we act on has a name of at most 5 bytes, so look for the colon only that far.
+    let nameEnd = end;
+    const limit = Math.min(end, start + 6);
+    for (let i = start + 1; i < limit; i++) {
+      if (buffer[i] === COLON) {
+        nameEnd = i;
+        break;
+      }
+    }
+    const nameLength = nameEnd - start;
+    let valueStart = end;
+    if (nameEnd < end) valueStart = buffer[nameEnd + 1] === SPACE ? nameEnd + 2 : nameEnd + 1;
+    if (valueStart > end) valueStart = end;
+    if (nameLength === 4) {
+      if (
+        first === 100 && // d
+        buffer[start + 1] === 97 && // a
+        buffer[start + 2] === 116 && // t
+        buffer[start + 3] === 97 // a
+      ) {
+        if (dataLines === 0) {
+          firstData = buffer;
+          firstDataStart = valueStart;
+          firstDataEnd = end;
+        } else if (moreData === null) {
+          moreData = [buffer.subarray(valueStart, end)];
+        } else {
+          moreData.push(buffer.subarray(valueStart, end));
+        }
+        dataLines += 1;
+      }
+    } else if (nameLength === 5) {
+      if (
+        first === 101 && // e
+        buffer[start + 1] === 118 && // v
+        buffer[start + 2] === 101 && // e
+        buffer[start + 3] === 110 && // n
+        buffer[start + 4] === 116 // t
+      ) {
+        eventType = valueStart === end ? '' : decodeType(buffer, valueStart, end);
+      } else if (
+        first === 114 && // r
+        buffer[start + 1] === 101 && // e
+        buffer[start + 2] === 116 && // t
+        buffer[start + 3] === 114 && // r
+        buffer[start + 4] === 121 // y
+      ) {
+        handleRetry(buffer, valueStart, end);
+      }
+    } else if (nameLength === 2) {
+      if (first === 105 && buffer[start + 1] === 100) {
+        // i d
+        for (let i = valueStart; i < end; i++) if (buffer[i] === NULL) return;
+        lastEventId = decodeUtf8(buffer, valueStart, end);
+      }
+    }
+  }
+
+  function handleRetry(buffer: Uint8Array, start: number, end: number): void {
+    if (start === end) return;
+    let value = 0;
+    for (let i = start; i < end; i++) {
+      const digit = (buffer[i] as number) - 48;
+      if (digit < 0 || digit > 9) return;
+      value = value * 10 + digit;
+    }
+    // Past 2^53 the running sum rounds differently from a correctly rounded parse.
+    if (end - start > 15) value = Number.parseInt(decodeUtf8(buffer, start, end), 10);
+    retry = value;
+    onRetry?.(value);
+  }
+
+  // Byte at absolute offset `at`, which lies in the carried bytes of the current block.
+  function carriedByte(at: number): number | undefined {
+    let position = at - blockStart;
+    for (const part of carry) {
+      if (position < part.length) return part[position];
+      position -= part.length;
+    }
+    return undefined;
+  }
+
+  // The carried bytes from absolute offset `from` up to the current chunk, joined with `tail`.
+  function joinCarried(from: number, tail: Uint8Array): Uint8Array {
+    let skip = from - blockStart;
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for (const part of carry) {
+      if (skip >= part.length) {
+        skip -= part.length;
+        continue;
+      }
+      const piece = skip > 0 ? part.subarray(skip) : part;
+      skip = 0;
+      parts.push(piece);
+      length += piece.length;
+    }
+    parts.push(tail);
+    length += tail.length;
+    return concatBytes(parts, length);
+  }
+
+  function processChunk(buffer: Uint8Array): void {
+    const length = buffer.length;
+    const base = offset;
+    offset += length;
+    let position = 0;
+
+    if (crEnded) {
+      crEnded = false;
+      if (buffer[0] === LF) {
+        // The LF completes the CRLF that ended the last chunk; it belongs to that line end.
+        position = 1;
+        lineStart = base + 1;
+        if (blockStart === base && !dispatchPending) blockStart = base + 1;
+      }
+      if (dispatchPending) {
+        dispatchPending = false;
+        dispatch(base + position);
+      }
+    }
+
+    let crIndex = indexOfByte(buffer, CR, position);
+    while (position < length) {
+      let lineEnd: number;
+      let next: number;
+      const lfIndex = indexOfByte(buffer, LF, position);
+      if (crIndex === -1 || (lfIndex !== -1 && lfIndex < crIndex)) {
+        if (lfIndex === -1) break;
+        lineEnd = lfIndex;
+        next = lfIndex + 1;
+      } else {
+        lineEnd = crIndex;
+        if (crIndex + 1 === length) {
+          next = length;
+          crEnded = true;
+        } else {
+          next = buffer[crIndex + 1] === LF ? crIndex + 2 : crIndex + 1;
+        }
+        crIndex = indexOfByte(buffer, CR, next);
+      }
+      const lineStartInChunk = lineStart - base;
+      if (skipping) {
+        if (lineStartInChunk === lineEnd) {
+          skipping = false;
+          startBlock(base + next);
+        }
+      } else if (lineStartInChunk >= 0) {
+        handleLine(buffer, lineStartInChunk, lineEnd, base + next);
+      } else {
+        const line = joinCarried(lineStart, buffer.subarray(0, lineEnd));
+        handleLine(line, 0, line.length, base + next);
+      }
+      lineStart = base + next;
+      position = next;
+    }
+
+    if (skipping) {
+      // Nothing of a dropped event is kept; only where its lines start matters.
+      blockStart = offset;
+      return;
+    }
+    if (blockStart < offset) {
+      const from = blockStart > base ? blockStart - base : 0;
+      carry.push(from === 0 ? buffer : buffer.subarray(from));
+      carryBytes += length - from;
+      if (offset - blockStart > maxEventBytes && !dispatchPending) {
+        reportTooLarge();
+        clearEvent();
+        carry = [];
+        carryBytes = 0;
+        skipping = true;
+        blockStart = offset;
+      }
+    }
+  }
+
+  function feed(chunk: Uint8Array | string): void {
+    let bytes: Uint8Array;
+    if (typeof chunk === 'string') {
+      let text = heldSurrogate + chunk;
+      heldSurrogate = '';
+      const last = text.charCodeAt(text.length - 1);
+      if (last >= 0xd800 && last <= 0xdbff) {
+        heldSurrogate = text.slice(-1);
+        text = text.slice(0, -1);
+      }
+      bytes = textEncoder.encode(text);
+    } else {
+      if (heldSurrogate !== '') {
+        const held = heldSurrogate;
+        heldSurrogate = '';
+        feed(textEncoder.encode(held));
+      }
+      bytes = chunk;
+    }
+    if (!bomChecked) {
+      if (bomHeld !== null) {
+        bytes = concatBytes([bomHeld, bytes]);
+        bomHeld = null;
+      }
+      const checkable = Math.min(bytes.length, 3);
+      let matches = true;
+      for (let i = 0; i < checkable; i++) if (bytes[i] !== BOM[i]) matches = false;
+      if (matches && checkable < 3) {
+        bomHeld = bytes;
+        return;
+      }
+      bomChecked = true;
+      if (matches) {
+        offset = 3;
+        lineStart = 3;
+        startBlock(3);
+        bytes = bytes.subarray(3);
+      }
+    }
+    if (bytes.length !== 0) processChunk(bytes);
+  }
+
+  function end(): void {
+    if (heldSurrogate !== '') {
+      const held = heldSurrogate;
+      heldSurrogate = '';
+      feed(textEncoder.encode(held));
+    }
+    if (bomHeld !== null) {
+      const held = bomHeld;
+      bomHeld = null;
+      bomChecked = true;
+      if (held.length !== 0) processChunk(held);
+    }
+    if (dispatchPending) {
+      dispatchPending = false;
+      crEnded = false;
+      dispatch(offset);
+    }
+    if (!skipping && blockStart < offset) {
+      const partialLine = lineStart < offset && carriedByte(lineStart) !== COLON;
+      if (blockHasFields || partialLine) {
+        onError?.(
+          new ParseError({
+            type: 'incomplete-event',
+            byteOffset: blockStart,
+            eventIndex: index,
+            bytes: concatBytes(carry, carryBytes),
+            message: `SSE stream ended in the middle of an event at byte ${blockStart} (${offset - blockStart} bytes not dispatched): an event only counts once the blank line after it arrives.`,
+          }),
+        );
+      }
+    }
+    reset();
+  }
+
+  function reset(): void {
+    offset = 0;
+    bomChecked = false;
+    bomHeld = null;
+    heldSurrogate = '';
+    crEnded = false;
+    dispatchPending = false;
+    skipping = false;
+    lineStart = 0;
+    lastEventId = '';
+    index = 0;
+    clearEvent();
+    startBlock(0);
+  }
+
+  return {
+    feed,
+    end,
+    reset,
+    bufferedBytes: () => carryBytes + (bomHeld?.length ?? 0),
+  };
+}
+
+// A framing-mode event: everything but `data` is computed; `data` is decoded on first access
+// from the chunk bytes the parser already holds, and those references are dropped after.
+function createLazyEvent(
+  type: string,
+  id: string,
+  comments: string[],
+  byteStart: number,
+  byteEnd: number,
+  index: number,
+  firstData: Uint8Array,
+  firstDataStart: number,
+  firstDataEnd: number,
+  moreData: Uint8Array[] | null,
+): ParsedEvent {
+  let source: Uint8Array | null = firstData;
+  let rest = moreData;
+  let data = '';
+  return {
+    type,
+    get data(): string {
+      if (source !== null) {
+        data = decodeUtf8(source, firstDataStart, firstDataEnd);
+        if (rest !== null) for (const part of rest) data += `\n${decodeUtf8(part, 0, part.length)}`;
+        source = null;
+        rest = null;
+      }
+      return data;
+    },
+    id,
+    comments,
+    byteStart,
+    byteEnd,
+    index,
+  };
+}
