@@ -1,0 +1,185 @@
+import { type Tape, TapedeckError } from '@tapedeck/types';
+import { http, passthrough, type RequestHandler } from 'msw';
+import { createTapeMatcher, toMatchableRequest } from './matching.js';
+import { resolveTiming } from './plan.js';
+import { createReplayStream } from './replay-stream.js';
+import type {
+  ReplayFault,
+  ReplayFaults,
+  ReplayMiss,
+  ReplayMode,
+  ReplayOptions,
+  StatusFault,
+} from './types.js';
+
+const MODES: readonly ReplayMode[] = ['replay', 'record', 'auto', 'passthrough'];
+
+/**
+ * The mode in force: the explicit option, else `TAPEDECK_MODE`, else `'replay'`. Under `CI`
+ * the environment cannot switch to `record` or `auto`, so a CI run never calls a real upstream
+ * by accident (pass `mode` explicitly to override).
+ */
+export function resolveMode(
+  mode: ReplayMode | undefined,
+  environment: Record<string, string | undefined> = process.env,
+): ReplayMode {
+  const candidate = mode ?? environment.TAPEDECK_MODE;
+  if (candidate === undefined || candidate === '') return 'replay';
+  if (!MODES.includes(candidate as ReplayMode)) {
+    throw new TapedeckError({
+      code: 'INVALID_ARGUMENT',
+      message: `mode ${JSON.stringify(candidate)}${mode === undefined ? ' (from TAPEDECK_MODE)' : ''} is not one of ${MODES.join(', ')}`,
+    });
+  }
+  const ci = environment.CI;
+  if (mode === undefined && ci && ci !== 'false' && ci !== '0') {
+    if (candidate === 'record' || candidate === 'auto') return 'replay';
+  }
+  return candidate as ReplayMode;
+}
+
+/** Response headers that describe the recorded transfer, not the replayed one. */
+const TRANSFER_HEADERS = new Set([
+  'content-encoding',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+]);
+
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+function statusResponse(tape: Tape, fault: StatusFault): Response {
+  const retryAfterSeconds = fault.retryAfterSeconds ?? (fault.status === 429 ? 0 : undefined);
+  const message =
+    fault.message ??
+    (fault.status === 429
+      ? 'Rate limit exceeded (injected by tapedeck).'
+      : `Upstream answered ${fault.status} (injected by tapedeck).`);
+  const headers = new Headers({ 'content-type': 'application/json' });
+  if (retryAfterSeconds !== undefined) headers.set('retry-after', String(retryAfterSeconds));
+  const code = fault.status === 429 ? 'rate_limit_exceeded' : 'server_error';
+  const body =
+    tape.family === 'opper'
+      ? { type: code, message, detail: message }
+      : { error: { message, type: code, code: fault.status } };
+  return new Response(JSON.stringify(body), { status: fault.status, headers });
+}
+
+function tapeResponse(
+  tape: Tape,
+  faults: ReplayFault[],
+  request: Request,
+  options: ReplayOptions,
+): Response {
+  const status = faults.find((fault): fault is StatusFault => fault.type === 'status');
+  if (status) return statusResponse(tape, status);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(tape.response.headers)) {
+    if (!TRANSFER_HEADERS.has(name.toLowerCase())) headers.set(name, value);
+  }
+  const init = {
+    status: tape.response.status,
+    statusText: tape.response.statusText,
+    headers,
+  };
+  if (NULL_BODY_STATUSES.has(tape.response.status)) return new Response(null, init);
+  const stream = createReplayStream({
+    tape,
+    timing: options.timing,
+    chunking: options.chunking,
+    faults,
+    signal: request.signal,
+    _internal: options._internal,
+  });
+  return new Response(stream, init);
+}
+
+function faultsFor(faults: ReplayFaults | undefined, attempt: number): ReplayFault[] {
+  if (faults === undefined) return [];
+  if (Array.isArray(faults)) return faults;
+  if ('sequence' in faults) {
+    const step = faults.sequence[attempt];
+    if (step === undefined || step === 'ok') return [];
+    return Array.isArray(step) ? step : [step];
+  }
+  return [faults];
+}
+
+function unmatchedResponse(miss: ReplayMiss): Response {
+  return new Response(
+    JSON.stringify({
+      error: { message: miss.message, type: 'tapedeck_no_matching_tape', code: 'NO_MATCHING_TAPE' },
+    }),
+    {
+      // 404 rather than a network error or 5xx: SDKs retry those, which would hide the message.
+      status: 404,
+      statusText: 'No Matching Tape',
+      headers: { 'content-type': 'application/json', 'x-tapedeck-error': 'NO_MATCHING_TAPE' },
+    },
+  );
+}
+
+/**
+ * MSW request handlers that answer requests with recorded tapes.
+ *
+ * Each matched request gets the tape's status and headers and a body streamed from the tape's
+ * raw bytes, chunked, paced and faulted per the options. Unmatched requests follow `onUnmatched`
+ * (`'error'` answers 404 with the `[tapedeck]` explanation and logs it).
+ *
+ * @example
+ * ```ts
+ * import { setupServer } from 'msw/node';
+ * const server = setupServer(...createReplayHandlers({ store, timing: 'recorded' }));
+ * server.listen();
+ * ```
+ */
+export function createReplayHandlers(options: ReplayOptions): RequestHandler[] {
+  const {
+    store,
+    matchRequestsBy,
+    order = 'sequential',
+    onUnmatched = 'error',
+    faults,
+    filter,
+  } = options;
+  if (!store || typeof store.get !== 'function' || typeof store.list !== 'function') {
+    throw new TapedeckError({
+      code: 'INVALID_ARGUMENT',
+      message: 'createReplayHandlers needs a `store` (a TapeStore, e.g. createSqliteStore({path}))',
+    });
+  }
+  // Validate eagerly so a typo fails at setup, not on the first request.
+  resolveTiming(options.timing);
+  const mode = resolveMode(options.mode);
+  const matcher = createTapeMatcher({ store, matchRequestsBy, order });
+  const attempts = new Map<string, number>();
+
+  const handler = http.all('*', async ({ request }) => {
+    if (filter && !filter(request)) return undefined;
+    if (mode === 'passthrough') return passthrough();
+    const matchable = await toMatchableRequest(request);
+    const result = await matcher.match(matchable);
+    if (result.matched) {
+      const attempt = attempts.get(result.key) ?? 0;
+      attempts.set(result.key, attempt + 1);
+      const planned = faultsFor(faults, attempt);
+      // A request answered with an error status never saw the tape, so the retry gets it.
+      if (!planned.some((fault) => fault.type === 'status')) result.commit();
+      return tapeResponse(result.tape, planned, request, options);
+    }
+    const { miss } = result;
+    if (onUnmatched === 'bypass') return passthrough();
+    if (onUnmatched === 'warn') {
+      console.warn(miss.message);
+      return passthrough();
+    }
+    if (typeof onUnmatched === 'function') {
+      const response = await onUnmatched(miss);
+      return response ?? passthrough();
+    }
+    console.error(miss.message);
+    return unmatchedResponse(miss);
+  });
+  return [handler];
+}

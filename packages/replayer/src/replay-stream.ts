@@ -1,0 +1,211 @@
+import { planReplay } from './plan.js';
+import type { ReplayInternal, ReplayStreamOptions } from './types.js';
+
+/** Reads the clock at call time, so fake timers installed after import are honoured. */
+function defaultNow(): number {
+  return performance.now();
+}
+
+/** A setTimeout-based delay that clears its timer when `signal` aborts. */
+function defaultDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** The time functions in force: injected ones, else the (possibly faked) globals. */
+export function resolveClock(internal: ReplayInternal | undefined): Required<ReplayInternal> {
+  return { now: internal?.now ?? defaultNow, delay: internal?.delay ?? defaultDelay };
+}
+
+/** What undici throws when a server drops the connection mid-body. */
+function connectionDropped(byteOffset: number): TypeError {
+  const cause = Object.assign(new Error('other side closed'), {
+    code: 'UND_ERR_SOCKET',
+    name: 'SocketError',
+    byteOffset,
+  });
+  return new TypeError('terminated', { cause });
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
+/**
+ * Streams a tape's bytes as a `ReadableStream`, chunked, paced and faulted per the options.
+ *
+ * Chunks are released from `pull`, each at `start + atMs` on the monotonic clock, so a slow
+ * reader never makes later chunks late (delays do not accumulate). Cancelling the stream or
+ * aborting `signal` clears the pending timer at once. The stream's `tee()` lets the first
+ * branch (the one the client reads) cancel the source without waiting for the second, which
+ * is how MSW's clone for its `response` event would otherwise hang an early cancel.
+ */
+export function createReplayStream({
+  tape,
+  timing,
+  chunking,
+  faults,
+  signal,
+  _internal,
+}: ReplayStreamOptions): ReadableStream<Uint8Array> {
+  const plan = planReplay({ tape, timing, chunking, faults });
+  const { now, delay } = resolveClock(_internal);
+  const stop = new AbortController();
+  const startMs = now();
+  let index = 0;
+  let finished = false;
+  let streamController: ReadableStreamDefaultController<Uint8Array> | undefined;
+
+  const finish = () => {
+    finished = true;
+    signal?.removeEventListener('abort', onAbort);
+    if (!stop.signal.aborted) stop.abort();
+  };
+  const onAbort = () => {
+    if (finished) return;
+    const reason = abortReason(signal!);
+    finish();
+    try {
+      streamController?.error(reason);
+    } catch {
+      // Already closed or errored.
+    }
+  };
+
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        streamController = controller;
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
+        if (plan.pieces.length === 0) release(controller);
+      },
+      async pull(controller) {
+        if (finished) return;
+        const piece = plan.pieces[index];
+        if (!piece) return;
+        const waitMs = startMs + piece.atMs - now();
+        if (waitMs > 0) {
+          await delay(waitMs, stop.signal);
+          if (finished) return;
+        }
+        const bytes = piece.bytes ?? tape.raw.slice(piece.start, piece.end);
+        index += 1;
+        controller.enqueue(bytes);
+        if (index >= plan.pieces.length) release(controller);
+      },
+      cancel() {
+        finish();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+
+  function release(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    finish();
+    if (plan.end === 'cut') controller.error(connectionDropped(plan.cutAtByte ?? 0));
+    else controller.close();
+  }
+
+  return withPromptCancelTee(stream);
+}
+
+/**
+ * Replaces `stream.tee()` (which undici's `Response.clone()` calls) with one whose first
+ * branch owns the source: cancelling it cancels the source at once and closes the second
+ * branch; cancelling the second branch only detaches it. Both branches get the same override,
+ * so clones of clones behave the same.
+ */
+export function withPromptCancelTee<T>(stream: ReadableStream<T>): ReadableStream<T> {
+  Object.defineProperty(stream, 'tee', {
+    configurable: true,
+    writable: true,
+    value: (): [ReadableStream<T>, ReadableStream<T>] => {
+      const reader = stream.getReader();
+      let primary: ReadableStreamDefaultController<T> | undefined;
+      let secondary: ReadableStreamDefaultController<T> | undefined;
+      let primaryOpen = true;
+      let secondaryOpen = true;
+      let done = false;
+      let reading: Promise<void> | undefined;
+
+      const readOnce = (): Promise<void> => {
+        if (done) return Promise.resolve();
+        reading ??= reader.read().then(
+          (result) => {
+            reading = undefined;
+            if (result.done) {
+              done = true;
+              if (primaryOpen) primary?.close();
+              if (secondaryOpen) secondary?.close();
+              return;
+            }
+            if (primaryOpen) primary?.enqueue(result.value);
+            if (secondaryOpen) secondary?.enqueue(result.value);
+          },
+          (error: unknown) => {
+            reading = undefined;
+            done = true;
+            if (primaryOpen) primary?.error(error);
+            if (secondaryOpen) secondary?.error(error);
+          },
+        );
+        return reading;
+      };
+
+      const first = new ReadableStream<T>(
+        {
+          start(controller) {
+            primary = controller;
+          },
+          pull: readOnce,
+          cancel(reason) {
+            primaryOpen = false;
+            if (secondaryOpen && !done) {
+              secondaryOpen = false;
+              try {
+                secondary?.close();
+              } catch {
+                // Already closed.
+              }
+            }
+            done = true;
+            return reader.cancel(reason);
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      const second = new ReadableStream<T>(
+        {
+          start(controller) {
+            secondary = controller;
+          },
+          pull: readOnce,
+          cancel() {
+            secondaryOpen = false;
+            if (!primaryOpen) {
+              done = true;
+              return reader.cancel();
+            }
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      return [withPromptCancelTee(first), withPromptCancelTee(second)];
+    },
+  });
+  return stream;
+}
