@@ -1,4 +1,3 @@
-export { canonicalJson } from './canonical-json.js';
 export { createReplayHandlers, resolveMode } from './handlers.js';
 export type { TapeMatch, TapeMatcher } from './matching.js';
 export { createTapeMatcher, TAPE_HEADER, toMatchableRequest } from './matching.js';

@@ -1,5 +1,13 @@
-import { type Tape, TapedeckError, type TapeStore, type TapeSummary } from '@tapedeck/types';
-import { canonicalJson, DEFAULT_IGNORED_BODY_FIELDS, normalizeUrl } from './canonical-json.js';
+import {
+  canonicalJson,
+  DEFAULT_IGNORED_BODY_FIELDS,
+  normalizeUrl,
+  type Tape,
+  TapedeckError,
+  type TapeStore,
+  type TapeSummary,
+} from '@tapedeck/types';
+
 import type { MatchableRequest, MatchRequestsBy, ReplayMiss } from './types.js';
 
 /** The request header that pins a request to one tape by spanId (or upstream span / response id). */

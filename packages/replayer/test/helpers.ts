@@ -114,7 +114,10 @@ export function buildTape({
     used += byteLength;
   }
   if (used < raw.length) {
-    chunks.push({ offsetMs: gapMs * (chunks.length + 1), byteLength: raw.length - used });
+    chunks.push({
+      offsetMs: offsetsMs?.[chunks.length] ?? gapMs * (chunks.length + 1),
+      byteLength: raw.length - used,
+    });
   }
   const ends: number[] = [];
   let position = 0;
