@@ -1,0 +1,1156 @@
+import {
+  type Attributes,
+  type Context,
+  context as contextApi,
+  diag,
+  type Histogram,
+  type Meter,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { detectFamily, type StreamFamily } from '@tapedeck/types';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_STREAM,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_GEN_AI_TOKEN_TYPE,
+  ATTR_GEN_AI_TOOL_CALL_ID,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_TOOL_TYPE,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_OPPER_CHUNK_TYPE,
+  ATTR_OPPER_JSON_PATH,
+  ATTR_OPPER_SPAN_ID,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_SSE_EVENT,
+  ATTR_SSE_ID,
+  ATTR_TAPEDECK_BATCH_CHARACTERS,
+  ATTR_TAPEDECK_BATCH_COUNT,
+  ATTR_TAPEDECK_BATCH_DELTA_TYPE,
+  ATTR_TAPEDECK_BATCH_DURATION_MS,
+  ATTR_TAPEDECK_BATCH_FIRST_INDEX,
+  ATTR_TAPEDECK_BATCH_FIRST_SEQUENCE,
+  ATTR_TAPEDECK_BATCH_LAST_INDEX,
+  ATTR_TAPEDECK_BATCH_LAST_SEQUENCE,
+  ATTR_TAPEDECK_BATCH_MAX_GAP_MS,
+  ATTR_TAPEDECK_BATCH_TEXT,
+  ATTR_TAPEDECK_BYTE_COUNT,
+  ATTR_TAPEDECK_CHUNK_COUNT,
+  ATTR_TAPEDECK_CONTENT_INDEX,
+  ATTR_TAPEDECK_DATA_LENGTH,
+  ATTR_TAPEDECK_DELTA_CHARACTERS,
+  ATTR_TAPEDECK_DELTA_COUNT,
+  ATTR_TAPEDECK_ELAPSED_MS,
+  ATTR_TAPEDECK_END_REASON,
+  ATTR_TAPEDECK_ERROR_CODE,
+  ATTR_TAPEDECK_ERROR_MESSAGE,
+  ATTR_TAPEDECK_EVENT_COUNT,
+  ATTR_TAPEDECK_EVENT_INDEX,
+  ATTR_TAPEDECK_GAP_MAX_MS,
+  ATTR_TAPEDECK_GAP_MEAN_MS,
+  ATTR_TAPEDECK_GAP_MS,
+  ATTR_TAPEDECK_GAP_P50_MS,
+  ATTR_TAPEDECK_GAP_P95_MS,
+  ATTR_TAPEDECK_ITEM_ID,
+  ATTR_TAPEDECK_ITEM_TYPE,
+  ATTR_TAPEDECK_OUTPUT_INDEX,
+  ATTR_TAPEDECK_SEQUENCE_GAPS,
+  ATTR_TAPEDECK_SEQUENCE_LAST,
+  ATTR_TAPEDECK_SEQUENCE_NUMBER,
+  ATTR_TAPEDECK_SPAN_EVENTS_DROPPED,
+  ATTR_TAPEDECK_STREAM_FAMILY,
+  ATTR_TAPEDECK_TERMINAL_EVENT_TYPE,
+  ATTR_TAPEDECK_TIME_TO_FIRST_DELTA_MS,
+  EVENT_TAPEDECK_DELTA_BATCH,
+  EVENT_TAPEDECK_STREAM_END,
+  GEN_AI_OPERATION_NAME_VALUE_CHAT,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+} from './semconv.js';
+import type { EndReason, InstrumentOptions, SpanEventsMode, StreamEndInfo } from './types.js';
+import {
+  captureContentFromEnvironment,
+  createGapStatistics,
+  describeRequest,
+  jaegerTraceUrl,
+  providerNameFor,
+  truncate,
+} from './utils.js';
+
+/** One SSE event as the stream span sees it. */
+export interface StreamEventInput {
+  type: string;
+  data: string;
+  id: string;
+  index: number;
+}
+
+/** How the bytes stopped coming. */
+export type StreamStop =
+  /** The body closed cleanly. */
+  | { kind: 'done' }
+  /** The consumer cancelled the body (break, `cancel()`, an SDK stopping at `[DONE]`). */
+  | { kind: 'cancel' }
+  /** The caller's abort signal fired. */
+  | { kind: 'abort'; error?: unknown }
+  /** Reading the body failed (a reset, a dropped connection). */
+  | { kind: 'error'; error: unknown }
+  /** The request itself was rejected (no response). */
+  | { kind: 'rejected'; error: unknown }
+  /** Nobody read the stream for the idle timeout. */
+  | { kind: 'idle' };
+
+/** The instruments {@link createStreamSpan} records into. */
+export interface StreamInstruments {
+  duration: Histogram;
+  timeToFirstChunk: Histogram;
+  timePerOutputChunk: Histogram;
+  tokenUsage: Histogram;
+}
+
+/** Creates the GenAI client histograms on a meter. */
+export function createInstruments(meter: Meter): StreamInstruments {
+  return {
+    duration: meter.createHistogram(METRIC_GEN_AI_CLIENT_OPERATION_DURATION, {
+      description: 'GenAI operation duration.',
+      unit: 's',
+      advice: {
+        explicitBucketBoundaries: [
+          0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+        ],
+      },
+    }),
+    timeToFirstChunk: meter.createHistogram(METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK, {
+      description: 'Time to receive the first chunk of a streamed response.',
+      unit: 's',
+      advice: {
+        explicitBucketBoundaries: [
+          0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+        ],
+      },
+    }),
+    timePerOutputChunk: meter.createHistogram(
+      METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+      {
+        description: 'Time between consecutive chunks of a streamed response.',
+        unit: 's',
+        advice: {
+          explicitBucketBoundaries: [
+            0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
+          ],
+        },
+      },
+    ),
+    tokenUsage: meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
+      description: 'Number of input and output tokens used.',
+      unit: '{token}',
+      advice: {
+        explicitBucketBoundaries: [
+          1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+        ],
+      },
+    }),
+  };
+}
+
+/** What {@link createStreamSpan} needs. */
+export interface StreamSpanConfig {
+  tracer: Tracer;
+  instruments: StreamInstruments;
+  options: InstrumentOptions;
+  request: { url?: string; method?: string; body?: string | null; accept?: string | null };
+  /** Epoch ms when the request was sent. */
+  startTime: number;
+  parentContext?: Context;
+  /** Extra attributes for the stream span (traceTape's tape ids). */
+  attributes?: Attributes;
+  /** Span links (traceTape links the original recording's span). */
+  links?: Array<{ context: import('@opentelemetry/api').SpanContext }>;
+}
+
+/** The stream span and the calls that feed it. Every call after `end` is ignored. */
+export interface StreamSpan {
+  readonly span: Span;
+  /** The parent context with this span active: run the request inside it. */
+  readonly context: Context;
+  readonly ended: boolean;
+  /** Why it ended, once it has. */
+  readonly endReason: EndReason | undefined;
+  /** The response head arrived. Returns false when the status already ended the span. */
+  response(head: { status: number; statusText?: string }, timeMs: number): boolean;
+  /** A network chunk arrived (counts bytes; the caller feeds the SSE parser). */
+  chunk(byteLength: number, timeMs: number): void;
+  /** An SSE event was dispatched by a chunk that arrived at `timeMs`. */
+  event(event: StreamEventInput, timeMs: number): void;
+  /** The stream stopped; ends the span (once). */
+  end(stop: StreamStop, timeMs: number): void;
+}
+
+type Priority = 0 | 1 | 2;
+const PRIORITY_END: Priority = 0;
+const PRIORITY_LIFECYCLE: Priority = 1;
+const PRIORITY_BATCH: Priority = 2;
+
+interface PendingBatch {
+  deltaType: string;
+  key: string;
+  outputIndex?: number;
+  contentIndex?: number;
+  itemId?: string;
+  jsonPath?: string;
+  count: number;
+  firstIndex: number;
+  lastIndex: number;
+  firstSequence?: number;
+  lastSequence?: number;
+  characters: number;
+  startTime: number;
+  lastTime: number;
+  maxGapMs: number;
+  text?: string[];
+}
+
+interface OutputItemState {
+  type?: string;
+  id?: string;
+  name?: string;
+  callId?: string;
+  span?: Span;
+  text: string[];
+  arguments: string[];
+  reasoning: string[];
+  refusal: string[];
+  done?: Record<string, unknown>;
+}
+
+interface EventFacts {
+  /** Span-event name. */
+  name: string;
+  category: 'delta' | 'lifecycle' | 'terminal' | 'error';
+  characters: number;
+  deltaText?: string;
+  sequenceNumber?: number;
+  outputIndex?: number;
+  contentIndex?: number;
+  itemId?: string;
+  itemType?: string;
+  chunkType?: string;
+  jsonPath?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  invalid?: boolean;
+}
+
+const DEFAULT_MAX_SPAN_EVENTS = 128;
+const DEFAULT_DELTA_BATCH_SIZE = 64;
+const DEFAULT_MAX_CONTENT_LENGTH = 8192;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function errorTypeOf(error: unknown): string {
+  if (isRecord(error) || error instanceof Error) {
+    const record = error as Record<string, unknown>;
+    const cause = record.cause;
+    if (isRecord(cause) && typeof cause.code === 'string') return cause.code;
+    if (typeof record.code === 'string') return record.code;
+    if (typeof record.name === 'string' && record.name !== 'Error') return record.name;
+  }
+  return '_OTHER';
+}
+
+function toException(error: unknown): Error | string {
+  if (error instanceof Error) return error;
+  return String(error);
+}
+
+/**
+ * Starts the span for one stream and returns the calls that feed it. Shared by the live
+ * paths (fetch, stream) and by traceTape, so a replayed tape yields the same spans.
+ */
+export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
+  const { tracer, instruments, options, startTime } = config;
+  const mode: SpanEventsMode = options.events ?? 'coalesce';
+  const maxSpanEvents = Math.max(1, options.maxSpanEvents ?? DEFAULT_MAX_SPAN_EVENTS);
+  const baseBatchSize = Math.max(1, options.deltaBatchSize ?? DEFAULT_DELTA_BATCH_SIZE);
+  const outputItemSpans = options.outputItemSpans ?? true;
+  const captureContent = options.captureContent ?? captureContentFromEnvironment();
+  const maxContentLength = Math.max(1, options.maxContentLength ?? DEFAULT_MAX_CONTENT_LENGTH);
+  // Slots kept free for the end (final batch, terminal, error, stream end), and slots batches
+  // leave for lifecycle events, scaled down when the limit is small.
+  const endReserve = Math.min(4, Math.floor(maxSpanEvents / 4));
+  const lifecycleReserve = Math.min(24, Math.floor(maxSpanEvents / 4));
+  const limitFor = [
+    maxSpanEvents,
+    maxSpanEvents - endReserve,
+    maxSpanEvents - endReserve - lifecycleReserve,
+  ] as const;
+
+  const request = describeRequest(config.request);
+  const operationName = options.operationName ?? GEN_AI_OPERATION_NAME_VALUE_CHAT;
+  const requestModel = request.model;
+  let family: StreamFamily | undefined = options.family;
+  let providerName =
+    options.providerName ??
+    providerNameFor({ serverAddress: request.serverAddress, family: options.family });
+
+  const attributes: Attributes = {
+    [ATTR_GEN_AI_OPERATION_NAME]: operationName,
+    [ATTR_GEN_AI_REQUEST_STREAM]: true,
+    ...config.attributes,
+  };
+  if (providerName) attributes[ATTR_GEN_AI_PROVIDER_NAME] = providerName;
+  if (requestModel) attributes[ATTR_GEN_AI_REQUEST_MODEL] = requestModel;
+  if (request.serverAddress) attributes[ATTR_SERVER_ADDRESS] = request.serverAddress;
+  if (request.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = request.serverPort;
+  if (config.request.method) attributes[ATTR_HTTP_REQUEST_METHOD] = config.request.method;
+  if (family) attributes[ATTR_TAPEDECK_STREAM_FAMILY] = family;
+
+  const parentContext = config.parentContext ?? contextApi.active();
+  const span = tracer.startSpan(
+    requestModel ? `${operationName} ${requestModel}` : operationName,
+    { kind: SpanKind.CLIENT, attributes, startTime, links: config.links },
+    parentContext,
+  );
+  const spanContext = trace.setSpan(parentContext, span);
+
+  let ended = false;
+  let endReason: EndReason | undefined;
+  let chunkCount = 0;
+  let byteCount = 0;
+  let eventCount = 0;
+  let deltaCount = 0;
+  let deltaCharacters = 0;
+  let firstDeltaTime: number | undefined;
+  let previousEventTime: number | undefined;
+  const gaps = createGapStatistics();
+  let lastSequence: number | undefined;
+  let sequenceGaps = 0;
+  let terminalType: string | undefined;
+  let terminalOutcome: 'completed' | 'incomplete' | 'failed' | undefined;
+  let upstreamError: { code: string; message?: string } | undefined;
+  let responseId: string | undefined;
+  let responseModel: string | undefined;
+  let upstreamSpanId: string | undefined;
+  const finishReasons: string[] = [];
+  let usage:
+    | { input?: number; output?: number; cachedInput?: number; reasoningOutput?: number }
+    | undefined;
+  let emitted = 0;
+  let dropped = 0;
+  let batchLimit = baseBatchSize;
+  let nextDoublingAt = Math.floor(Math.max(0, limitFor[PRIORITY_BATCH]) / 2);
+  let pending: PendingBatch | undefined;
+  const items = new Map<number, OutputItemState>();
+  // Content capture for the families without output items.
+  const chatText: string[] = [];
+  const chatToolCalls = new Map<number, { id?: string; name?: string; arguments: string[] }>();
+  const opperText: string[] = [];
+  let opperJson: unknown;
+
+  function emit(name: string, eventAttributes: Attributes, time: number, priority: Priority) {
+    if (mode !== 'all' && emitted >= limitFor[priority]) return false;
+    span.addEvent(name, eventAttributes, time);
+    emitted += 1;
+    return true;
+  }
+
+  function flushBatch(priority: Priority) {
+    const batch = pending;
+    if (!batch) return;
+    pending = undefined;
+    const batchAttributes: Attributes = {
+      [ATTR_TAPEDECK_BATCH_COUNT]: batch.count,
+      [ATTR_TAPEDECK_BATCH_DELTA_TYPE]: batch.deltaType,
+      [ATTR_TAPEDECK_BATCH_FIRST_INDEX]: batch.firstIndex,
+      [ATTR_TAPEDECK_BATCH_LAST_INDEX]: batch.lastIndex,
+      [ATTR_TAPEDECK_BATCH_CHARACTERS]: batch.characters,
+      [ATTR_TAPEDECK_BATCH_DURATION_MS]: batch.lastTime - batch.startTime,
+      [ATTR_TAPEDECK_BATCH_MAX_GAP_MS]: batch.maxGapMs,
+      [ATTR_TAPEDECK_ELAPSED_MS]: batch.startTime - startTime,
+    };
+    if (batch.firstSequence !== undefined) {
+      batchAttributes[ATTR_TAPEDECK_BATCH_FIRST_SEQUENCE] = batch.firstSequence;
+    }
+    if (batch.lastSequence !== undefined) {
+      batchAttributes[ATTR_TAPEDECK_BATCH_LAST_SEQUENCE] = batch.lastSequence;
+    }
+    if (batch.outputIndex !== undefined) {
+      batchAttributes[ATTR_TAPEDECK_OUTPUT_INDEX] = batch.outputIndex;
+    }
+    if (batch.contentIndex !== undefined) {
+      batchAttributes[ATTR_TAPEDECK_CONTENT_INDEX] = batch.contentIndex;
+    }
+    if (batch.itemId !== undefined) batchAttributes[ATTR_TAPEDECK_ITEM_ID] = batch.itemId;
+    if (batch.jsonPath !== undefined) batchAttributes[ATTR_OPPER_JSON_PATH] = batch.jsonPath;
+    if (batch.text) {
+      batchAttributes[ATTR_TAPEDECK_BATCH_TEXT] = truncate(batch.text.join(''), maxContentLength);
+    }
+    if (emit(EVENT_TAPEDECK_DELTA_BATCH, batchAttributes, batch.startTime, priority)) {
+      // Geometric growth: each time half the remaining batch budget is used, batches double,
+      // so an unbounded stream still covers its whole timeline within the limit.
+      if (priority === PRIORITY_BATCH && emitted >= nextDoublingAt) {
+        batchLimit *= 2;
+        const remaining = limitFor[PRIORITY_BATCH] - emitted;
+        nextDoublingAt = emitted + Math.max(1, Math.floor(remaining / 2));
+      }
+    } else {
+      dropped += batch.count;
+    }
+  }
+
+  function addToBatch(event: StreamEventInput, facts: EventFacts, time: number, gapMs: number) {
+    const key = `${facts.name}\u0000${facts.outputIndex ?? ''}\u0000${facts.contentIndex ?? ''}\u0000${facts.itemId ?? ''}\u0000${facts.jsonPath ?? ''}`;
+    if (pending && pending.key !== key) flushBatch(PRIORITY_BATCH);
+    if (!pending) {
+      pending = {
+        deltaType: facts.name,
+        key,
+        outputIndex: facts.outputIndex,
+        contentIndex: facts.contentIndex,
+        itemId: facts.itemId,
+        jsonPath: facts.jsonPath,
+        count: 0,
+        firstIndex: event.index,
+        lastIndex: event.index,
+        firstSequence: facts.sequenceNumber,
+        lastSequence: facts.sequenceNumber,
+        characters: 0,
+        startTime: time,
+        lastTime: time,
+        maxGapMs: 0,
+        text: captureContent ? [] : undefined,
+      };
+    } else if (gapMs > pending.maxGapMs) {
+      pending.maxGapMs = gapMs;
+    }
+    pending.count += 1;
+    pending.lastIndex = event.index;
+    if (facts.sequenceNumber !== undefined) pending.lastSequence = facts.sequenceNumber;
+    pending.characters += facts.characters;
+    pending.lastTime = time;
+    if (pending.text && facts.deltaText !== undefined) pending.text.push(facts.deltaText);
+    if (pending.count >= batchLimit) flushBatch(PRIORITY_BATCH);
+  }
+
+  function eventAttributes(
+    event: StreamEventInput,
+    facts: EventFacts,
+    time: number,
+    gapMs: number,
+  ): Attributes {
+    const result: Attributes = {
+      [ATTR_TAPEDECK_EVENT_INDEX]: event.index,
+      [ATTR_SSE_EVENT]: event.type,
+      [ATTR_TAPEDECK_GAP_MS]: gapMs,
+      [ATTR_TAPEDECK_ELAPSED_MS]: time - startTime,
+      [ATTR_TAPEDECK_DATA_LENGTH]: event.data.length,
+    };
+    if (event.id !== '') result[ATTR_SSE_ID] = event.id;
+    if (facts.sequenceNumber !== undefined) {
+      result[ATTR_TAPEDECK_SEQUENCE_NUMBER] = facts.sequenceNumber;
+    }
+    if (facts.outputIndex !== undefined) result[ATTR_TAPEDECK_OUTPUT_INDEX] = facts.outputIndex;
+    if (facts.contentIndex !== undefined) result[ATTR_TAPEDECK_CONTENT_INDEX] = facts.contentIndex;
+    if (facts.itemId !== undefined) result[ATTR_TAPEDECK_ITEM_ID] = facts.itemId;
+    if (facts.itemType !== undefined) result[ATTR_TAPEDECK_ITEM_TYPE] = facts.itemType;
+    if (facts.chunkType !== undefined) result[ATTR_OPPER_CHUNK_TYPE] = facts.chunkType;
+    if (facts.jsonPath !== undefined) result[ATTR_OPPER_JSON_PATH] = facts.jsonPath;
+    if (facts.errorCode !== undefined) result[ATTR_TAPEDECK_ERROR_CODE] = facts.errorCode;
+    if (facts.errorMessage !== undefined) result[ATTR_TAPEDECK_ERROR_MESSAGE] = facts.errorMessage;
+    if (facts.invalid) result['tapedeck.data_invalid'] = true;
+    return result;
+  }
+
+  function itemState(outputIndex: number): OutputItemState {
+    let state = items.get(outputIndex);
+    if (!state) {
+      state = { text: [], arguments: [], reasoning: [], refusal: [] };
+      items.set(outputIndex, state);
+    }
+    return state;
+  }
+
+  function readUsage(value: unknown) {
+    if (!isRecord(value)) return;
+    const input = numberOrUndefined(value.input_tokens) ?? numberOrUndefined(value.prompt_tokens);
+    const output =
+      numberOrUndefined(value.output_tokens) ?? numberOrUndefined(value.completion_tokens);
+    const inputDetails = value.input_tokens_details ?? value.prompt_tokens_details;
+    const outputDetails = value.output_tokens_details ?? value.completion_tokens_details;
+    usage = {
+      input,
+      output,
+      cachedInput: isRecord(inputDetails)
+        ? numberOrUndefined(inputDetails.cached_tokens)
+        : undefined,
+      reasoningOutput: isRecord(outputDetails)
+        ? numberOrUndefined(outputDetails.reasoning_tokens)
+        : undefined,
+    };
+  }
+
+  function readResponseObject(response: unknown) {
+    if (!isRecord(response)) return;
+    const id = stringOrUndefined(response.id);
+    if (id) responseId = id;
+    const model = stringOrUndefined(response.model);
+    if (model) responseModel = model;
+    if (response.usage) readUsage(response.usage);
+  }
+
+  function startItemSpan(outputIndex: number, state: OutputItemState, time: number) {
+    if (!outputItemSpans || state.span) return;
+    const itemAttributes: Attributes = { [ATTR_TAPEDECK_OUTPUT_INDEX]: outputIndex };
+    if (state.id) itemAttributes[ATTR_TAPEDECK_ITEM_ID] = state.id;
+    if (state.type) itemAttributes[ATTR_TAPEDECK_ITEM_TYPE] = state.type;
+    if (state.type === 'function_call') {
+      itemAttributes[ATTR_GEN_AI_TOOL_TYPE] = 'function';
+      if (state.callId) itemAttributes[ATTR_GEN_AI_TOOL_CALL_ID] = state.callId;
+      if (state.name) itemAttributes[ATTR_GEN_AI_TOOL_NAME] = state.name;
+    }
+    const name = ['output_item', state.type ?? 'unknown', state.name].filter(Boolean).join(' ');
+    state.span = tracer.startSpan(
+      name,
+      { kind: SpanKind.INTERNAL, attributes: itemAttributes, startTime: time },
+      spanContext,
+    );
+  }
+
+  function describeItem(state: OutputItemState, item: unknown) {
+    if (!isRecord(item)) return;
+    state.type = stringOrUndefined(item.type) ?? state.type;
+    state.id = stringOrUndefined(item.id) ?? state.id;
+    state.name = stringOrUndefined(item.name) ?? state.name;
+    state.callId = stringOrUndefined(item.call_id) ?? state.callId;
+  }
+
+  function openResponsesFacts(
+    value: Record<string, unknown>,
+    event: StreamEventInput,
+    time: number,
+  ) {
+    const type = stringOrUndefined(value.type) ?? event.type;
+    const facts: EventFacts = {
+      name: type,
+      category: 'lifecycle',
+      characters: 0,
+      sequenceNumber: numberOrUndefined(value.sequence_number),
+      outputIndex: numberOrUndefined(value.output_index),
+      contentIndex:
+        numberOrUndefined(value.content_index) ?? numberOrUndefined(value.summary_index),
+      itemId: stringOrUndefined(value.item_id),
+    };
+    if (type.endsWith('.delta')) {
+      facts.category = 'delta';
+      const delta = value.delta;
+      if (typeof delta === 'string') {
+        facts.characters = delta.length;
+        facts.deltaText = delta;
+        if (captureContent && facts.outputIndex !== undefined) {
+          const state = itemState(facts.outputIndex);
+          if (type === 'response.output_text.delta') state.text.push(delta);
+          else if (type === 'response.function_call_arguments.delta') state.arguments.push(delta);
+          else if (type === 'response.refusal.delta') state.refusal.push(delta);
+          else if (type.startsWith('response.reasoning')) state.reasoning.push(delta);
+        }
+      }
+      return facts;
+    }
+    switch (type) {
+      case 'response.created':
+      case 'response.in_progress':
+      case 'response.queued':
+        readResponseObject(value.response);
+        break;
+      case 'response.completed':
+      case 'response.incomplete':
+      case 'response.failed':
+      case 'response.cancelled': {
+        facts.category = 'terminal';
+        readResponseObject(value.response);
+        const response = isRecord(value.response) ? value.response : {};
+        if (type === 'response.completed') {
+          terminalOutcome = 'completed';
+          finishReasons.push('stop');
+        } else if (type === 'response.incomplete') {
+          terminalOutcome = 'incomplete';
+          const details = response.incomplete_details;
+          const reason = isRecord(details) ? stringOrUndefined(details.reason) : undefined;
+          finishReasons.push(reason ?? 'incomplete');
+        } else {
+          terminalOutcome = 'failed';
+          facts.category = 'error';
+          const error = isRecord(response.error) ? response.error : {};
+          facts.errorCode =
+            stringOrUndefined(error.code) ?? (type === 'response.failed' ? 'failed' : 'cancelled');
+          facts.errorMessage = stringOrUndefined(error.message);
+          upstreamError ??= { code: facts.errorCode, message: facts.errorMessage };
+          finishReasons.push('error');
+        }
+        terminalType = type;
+        break;
+      }
+      case 'error': {
+        facts.category = 'error';
+        facts.errorCode = stringOrUndefined(value.code) ?? 'error';
+        facts.errorMessage = stringOrUndefined(value.message);
+        upstreamError ??= { code: facts.errorCode, message: facts.errorMessage };
+        terminalType = type;
+        break;
+      }
+      case 'response.output_item.added':
+      case 'response.output_item.done': {
+        if (facts.outputIndex === undefined) break;
+        const state = itemState(facts.outputIndex);
+        describeItem(state, value.item);
+        facts.itemType = state.type;
+        facts.itemId ??= state.id;
+        if (type === 'response.output_item.added') {
+          startItemSpan(facts.outputIndex, state, time);
+        } else {
+          if (isRecord(value.item)) state.done = value.item;
+          if (state.span) {
+            // A function call learns its name at `added`; set it again in case it came late.
+            if (state.name) state.span.setAttribute(ATTR_GEN_AI_TOOL_NAME, state.name);
+            state.span.end(time);
+          }
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    return facts;
+  }
+
+  function chatFacts(value: Record<string, unknown>) {
+    const facts: EventFacts = {
+      name: 'chat.completion.chunk',
+      category: 'lifecycle',
+      characters: 0,
+    };
+    const id = stringOrUndefined(value.id);
+    if (id) responseId = id;
+    const model = stringOrUndefined(value.model);
+    if (model) responseModel = model;
+    if (value.usage) readUsage(value.usage);
+    if (isRecord(value.error)) {
+      facts.category = 'error';
+      facts.errorCode = String(value.error.code ?? value.error.type ?? 'error');
+      facts.errorMessage = stringOrUndefined(value.error.message);
+      upstreamError ??= { code: facts.errorCode, message: facts.errorMessage };
+      terminalType = 'chat.completion.chunk';
+      return facts;
+    }
+    const choices = Array.isArray(value.choices) ? value.choices : [];
+    let characters = 0;
+    let text: string | undefined;
+    let finished = false;
+    for (const choice of choices) {
+      if (!isRecord(choice)) continue;
+      const finishReason = stringOrUndefined(choice.finish_reason);
+      if (finishReason) {
+        finished = true;
+        finishReasons.push(finishReason);
+      }
+      const delta = choice.delta;
+      if (!isRecord(delta)) continue;
+      if (typeof delta.content === 'string' && delta.content.length > 0) {
+        characters += delta.content.length;
+        text = (text ?? '') + delta.content;
+        if (captureContent) chatText.push(delta.content);
+      }
+      const reasoning = delta.reasoning ?? delta.reasoning_content;
+      if (typeof reasoning === 'string') characters += reasoning.length;
+      if (Array.isArray(delta.tool_calls)) {
+        for (const call of delta.tool_calls) {
+          if (!isRecord(call) || !isRecord(call.function)) continue;
+          const argumentsText = stringOrUndefined(call.function.arguments) ?? '';
+          characters += argumentsText.length;
+          if (captureContent) {
+            const index = numberOrUndefined(call.index) ?? 0;
+            let state = chatToolCalls.get(index);
+            if (!state) {
+              state = { arguments: [] };
+              chatToolCalls.set(index, state);
+            }
+            state.id = stringOrUndefined(call.id) ?? state.id;
+            state.name = stringOrUndefined(call.function.name) ?? state.name;
+            state.arguments.push(argumentsText);
+          }
+        }
+      }
+    }
+    facts.characters = characters;
+    facts.deltaText = text;
+    if (finished) {
+      terminalOutcome ??= 'completed';
+    } else if (characters > 0) {
+      facts.category = 'delta';
+    }
+    return facts;
+  }
+
+  function opperFacts(value: Record<string, unknown>) {
+    const facts: EventFacts = { name: 'opper.chunk', category: 'lifecycle', characters: 0 };
+    const spanId = stringOrUndefined(value.span_id);
+    if (spanId && !upstreamSpanId) {
+      upstreamSpanId = spanId;
+      span.setAttribute(ATTR_OPPER_SPAN_ID, spanId);
+    }
+    facts.chunkType = stringOrUndefined(value.chunk_type);
+    facts.jsonPath = stringOrUndefined(value.json_path);
+    if (facts.chunkType === 'error') {
+      facts.category = 'error';
+      facts.errorCode = stringOrUndefined(value.error_type) ?? 'error';
+      facts.errorMessage = stringOrUndefined(value.error_message);
+      upstreamError ??= { code: facts.errorCode, message: facts.errorMessage };
+      terminalType = 'opper.chunk';
+      return facts;
+    }
+    const delta = value.delta;
+    if (delta !== undefined && delta !== null) {
+      facts.category = 'delta';
+      const text = typeof delta === 'string' ? delta : String(delta);
+      facts.characters = text.length;
+      facts.deltaText = text;
+      if (captureContent) {
+        if (facts.jsonPath) opperJson = setJsonPath(opperJson, facts.jsonPath, delta);
+        else opperText.push(text);
+      }
+    }
+    return facts;
+  }
+
+  function factsFor(event: StreamEventInput, time: number): EventFacts {
+    const data = event.data;
+    if (data === '[DONE]') {
+      terminalType ??= '[DONE]';
+      if (family === 'chat-completions') terminalOutcome ??= 'completed';
+      return { name: '[DONE]', category: 'terminal', characters: 0 };
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(data);
+    } catch {
+      return {
+        name: event.type,
+        category: family === 'sse' ? 'delta' : 'lifecycle',
+        characters: data.length,
+        invalid: family !== 'sse',
+      };
+    }
+    if (!isRecord(value)) {
+      return { name: event.type, category: 'lifecycle', characters: 0, invalid: true };
+    }
+    switch (family) {
+      case 'openresponses':
+        return openResponsesFacts(value, event, time);
+      case 'chat-completions':
+        return chatFacts(value);
+      case 'opper':
+        return opperFacts(value);
+      default:
+        return { name: event.type, category: 'delta', characters: data.length, deltaText: data };
+    }
+  }
+
+  function noteSequence(sequenceNumber: number | undefined) {
+    if (sequenceNumber === undefined) return;
+    if (lastSequence !== undefined && sequenceNumber > lastSequence + 1) {
+      sequenceGaps += sequenceNumber - lastSequence - 1;
+    }
+    if (lastSequence === undefined || sequenceNumber > lastSequence) lastSequence = sequenceNumber;
+  }
+
+  let cachedMetricAttributes: Attributes | undefined;
+  let cachedForModel: string | undefined;
+  // Shared by every per-chunk record; rebuilt only when the response model becomes known.
+  function chunkMetricAttributes(): Attributes {
+    if (!cachedMetricAttributes || cachedForModel !== responseModel) {
+      cachedMetricAttributes = metricAttributes();
+      cachedForModel = responseModel;
+    }
+    return cachedMetricAttributes;
+  }
+
+  function metricAttributes(): Attributes {
+    const result: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: operationName };
+    if (providerName) result[ATTR_GEN_AI_PROVIDER_NAME] = providerName;
+    if (requestModel) result[ATTR_GEN_AI_REQUEST_MODEL] = requestModel;
+    if (responseModel) result[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+    if (request.serverAddress) result[ATTR_SERVER_ADDRESS] = request.serverAddress;
+    if (request.serverPort !== undefined) result[ATTR_SERVER_PORT] = request.serverPort;
+    return result;
+  }
+
+  function outputMessages(): string | undefined {
+    const parts: Array<Record<string, unknown>> = [];
+    const cap = (text: string) => truncate(text, maxContentLength);
+    if (family === 'openresponses') {
+      for (const [, state] of [...items.entries()].sort(([a], [b]) => a - b)) {
+        const done = state.done;
+        if (state.type === 'message') {
+          let text = state.text.join('');
+          let refusal = state.refusal.join('');
+          if (done && Array.isArray(done.content)) {
+            const texts: string[] = [];
+            const refusals: string[] = [];
+            for (const part of done.content) {
+              if (!isRecord(part)) continue;
+              if (typeof part.text === 'string') texts.push(part.text);
+              if (typeof part.refusal === 'string') refusals.push(part.refusal);
+            }
+            text = texts.join('');
+            refusal = refusals.join('') || refusal;
+          }
+          if (text) parts.push({ type: 'text', content: cap(text) });
+          if (refusal) parts.push({ type: 'refusal', content: cap(refusal) });
+        } else if (state.type === 'function_call') {
+          const argumentsText =
+            (done && stringOrUndefined(done.arguments)) ?? state.arguments.join('');
+          parts.push({
+            type: 'tool_call',
+            id: state.callId,
+            name: state.name,
+            arguments: cap(argumentsText),
+          });
+        } else if (state.type === 'reasoning') {
+          let text = state.reasoning.join('');
+          if (done && Array.isArray(done.summary)) {
+            text = done.summary
+              .map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : ''))
+              .join('\n');
+          }
+          if (text) parts.push({ type: 'reasoning', content: cap(text) });
+        }
+      }
+    } else if (family === 'chat-completions') {
+      const text = chatText.join('');
+      if (text) parts.push({ type: 'text', content: cap(text) });
+      for (const [, call] of [...chatToolCalls.entries()].sort(([a], [b]) => a - b)) {
+        parts.push({
+          type: 'tool_call',
+          id: call.id,
+          name: call.name,
+          arguments: cap(call.arguments.join('')),
+        });
+      }
+    } else if (family === 'opper') {
+      const text = opperText.join('');
+      if (text) parts.push({ type: 'text', content: cap(text) });
+      if (opperJson !== undefined)
+        parts.push({ type: 'text', content: cap(JSON.stringify(opperJson)) });
+    }
+    if (parts.length === 0) return undefined;
+    const message: Record<string, unknown> = { role: 'assistant', parts };
+    if (finishReasons[0]) message.finish_reason = finishReasons[0];
+    return truncate(JSON.stringify([message]), maxContentLength);
+  }
+
+  const state: StreamSpan = {
+    span,
+    context: spanContext,
+    get ended() {
+      return ended;
+    },
+    get endReason() {
+      return endReason;
+    },
+    response(head, timeMs) {
+      if (ended) return false;
+      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, head.status);
+      if (head.status >= 200 && head.status < 300) return true;
+      const message = `[tapedeck] upstream answered HTTP ${head.status}${head.statusText ? ` ${head.statusText}` : ''}`;
+      span.recordException({ name: 'HttpError', message, code: String(head.status) }, timeMs);
+      finish({ reason: 'upstream_error', errorType: String(head.status), message }, timeMs);
+      return false;
+    },
+    chunk(byteLength, timeMs) {
+      if (ended) return;
+      chunkCount += 1;
+      byteCount += byteLength;
+      void timeMs;
+    },
+    event(event, timeMs) {
+      if (ended) return;
+      if (family === undefined) {
+        family = detectFamily(
+          {
+            url: config.request.url ?? '',
+            method: config.request.method,
+            body: config.request.body,
+          },
+          [{ data: event.data, type: event.type }],
+        );
+        span.setAttribute(ATTR_TAPEDECK_STREAM_FAMILY, family);
+        if (!options.providerName) {
+          const detected = providerNameFor({ serverAddress: request.serverAddress, family });
+          if (detected && detected !== providerName) {
+            providerName = detected;
+            span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, detected);
+          }
+        }
+      }
+      eventCount += 1;
+      let gapMs = 0;
+      if (previousEventTime === undefined) {
+        span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (timeMs - startTime) / 1000);
+        instruments.timeToFirstChunk.record((timeMs - startTime) / 1000, metricAttributes());
+      } else {
+        gapMs = timeMs - previousEventTime;
+        gaps.add(gapMs);
+        instruments.timePerOutputChunk.record(gapMs / 1000, chunkMetricAttributes());
+      }
+      previousEventTime = timeMs;
+
+      const facts = factsFor(event, timeMs);
+      noteSequence(facts.sequenceNumber);
+      if (facts.category === 'delta') {
+        deltaCount += 1;
+        deltaCharacters += facts.characters;
+        if (firstDeltaTime === undefined) firstDeltaTime = timeMs;
+        if (mode === 'coalesce') {
+          addToBatch(event, facts, timeMs, gapMs);
+          return;
+        }
+        if (mode === 'lifecycle') {
+          dropped += 1;
+          return;
+        }
+      }
+      // A non-delta event closes the current run of deltas.
+      if (pending) flushBatch(PRIORITY_BATCH);
+      const priority =
+        facts.category === 'delta'
+          ? PRIORITY_BATCH
+          : facts.category === 'lifecycle'
+            ? PRIORITY_LIFECYCLE
+            : PRIORITY_END;
+      if (!emit(facts.name, eventAttributes(event, facts, timeMs, gapMs), timeMs, priority)) {
+        dropped += 1;
+      }
+    },
+    end(stop, timeMs) {
+      if (ended) return;
+      // The stream itself decides first: a terminal or error event says how it ended.
+      if (upstreamError) {
+        finish(
+          {
+            reason: 'upstream_error',
+            errorType: upstreamError.code,
+            message: upstreamError.message,
+          },
+          timeMs,
+        );
+        return;
+      }
+      const requiresTerminal = family === 'openresponses' || family === 'chat-completions';
+      const terminalSeen = terminalOutcome !== undefined;
+      const completedReason: EndReason =
+        terminalOutcome === 'incomplete' ? 'incomplete' : 'completed';
+      switch (stop.kind) {
+        case 'done':
+          if (terminalSeen || !requiresTerminal) finish({ reason: completedReason }, timeMs);
+          else
+            finish(
+              {
+                reason: 'network_error',
+                errorType: 'stream_aborted',
+                message: '[tapedeck] the stream closed before its terminal event',
+              },
+              timeMs,
+            );
+          return;
+        case 'cancel':
+        case 'abort':
+          finish({ reason: terminalSeen ? completedReason : 'consumer_abort' }, timeMs);
+          return;
+        case 'idle':
+          finish({ reason: terminalSeen ? completedReason : 'idle_timeout' }, timeMs);
+          return;
+        case 'error':
+          if (terminalSeen) {
+            finish({ reason: completedReason }, timeMs);
+            return;
+          }
+          span.recordException(toException(stop.error), timeMs);
+          finish(
+            {
+              reason: 'network_error',
+              errorType: 'stream_aborted',
+              message: `[tapedeck] the stream dropped before its terminal event: ${String((stop.error as Error)?.message ?? stop.error)}`,
+            },
+            timeMs,
+          );
+          return;
+        case 'rejected':
+          span.recordException(toException(stop.error), timeMs);
+          finish(
+            {
+              reason: 'network_error',
+              errorType: errorTypeOf(stop.error),
+              message: `[tapedeck] the request failed: ${String((stop.error as Error)?.message ?? stop.error)}`,
+            },
+            timeMs,
+          );
+          return;
+      }
+    },
+  };
+
+  function finish(
+    outcome: { reason: EndReason; errorType?: string; message?: string },
+    timeMs: number,
+  ) {
+    if (ended) return;
+    ended = true;
+    endReason = outcome.reason;
+    if (pending) flushBatch(PRIORITY_END);
+    const endAttributes: Attributes = {
+      [ATTR_TAPEDECK_END_REASON]: outcome.reason,
+      [ATTR_TAPEDECK_EVENT_INDEX]: eventCount,
+      [ATTR_TAPEDECK_ELAPSED_MS]: timeMs - startTime,
+    };
+    if (outcome.errorType) endAttributes[ATTR_ERROR_TYPE] = outcome.errorType;
+    emit(EVENT_TAPEDECK_STREAM_END, endAttributes, timeMs, PRIORITY_END);
+
+    const final: Attributes = {
+      [ATTR_TAPEDECK_END_REASON]: outcome.reason,
+      [ATTR_TAPEDECK_EVENT_COUNT]: eventCount,
+      [ATTR_TAPEDECK_CHUNK_COUNT]: chunkCount,
+      [ATTR_TAPEDECK_BYTE_COUNT]: byteCount,
+      [ATTR_TAPEDECK_DELTA_COUNT]: deltaCount,
+      [ATTR_TAPEDECK_DELTA_CHARACTERS]: deltaCharacters,
+      [ATTR_TAPEDECK_SPAN_EVENTS_DROPPED]:
+        mode === 'all' ? Math.max(0, emitted - maxSpanEvents) : dropped,
+    };
+    if (family) final[ATTR_TAPEDECK_STREAM_FAMILY] = family;
+    if (responseId) final[ATTR_GEN_AI_RESPONSE_ID] = responseId;
+    if (responseModel) final[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+    if (finishReasons.length > 0) final[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = finishReasons;
+    if (usage?.input !== undefined) final[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
+    if (usage?.output !== undefined) final[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
+    if (usage?.cachedInput) final[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cachedInput;
+    if (usage?.reasoningOutput) {
+      final[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoningOutput;
+    }
+    if (firstDeltaTime !== undefined) {
+      final[ATTR_TAPEDECK_TIME_TO_FIRST_DELTA_MS] = firstDeltaTime - startTime;
+    }
+    if (gaps.count > 0) {
+      final[ATTR_TAPEDECK_GAP_MAX_MS] = gaps.maxMs;
+      final[ATTR_TAPEDECK_GAP_MEAN_MS] = gaps.meanMs;
+      final[ATTR_TAPEDECK_GAP_P50_MS] = gaps.quantile(0.5);
+      final[ATTR_TAPEDECK_GAP_P95_MS] = gaps.quantile(0.95);
+    }
+    if (lastSequence !== undefined) {
+      final[ATTR_TAPEDECK_SEQUENCE_LAST] = lastSequence;
+      final[ATTR_TAPEDECK_SEQUENCE_GAPS] = sequenceGaps;
+    }
+    if (terminalType) final[ATTR_TAPEDECK_TERMINAL_EVENT_TYPE] = terminalType;
+    if (outcome.errorType) final[ATTR_ERROR_TYPE] = outcome.errorType;
+    if (captureContent) {
+      const messages = outputMessages();
+      if (messages) final[ATTR_GEN_AI_OUTPUT_MESSAGES] = messages;
+    }
+    span.setAttributes(final);
+    if (outcome.errorType) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.message });
+    }
+    // Items still open when the stream stopped end with it.
+    for (const item of items.values()) {
+      if (item.span?.isRecording()) {
+        if (outcome.errorType) item.span.setStatus({ code: SpanStatusCode.ERROR });
+        item.span.end(timeMs);
+      }
+    }
+    span.end(timeMs);
+
+    const metrics = metricAttributes();
+    if (outcome.errorType) metrics[ATTR_ERROR_TYPE] = outcome.errorType;
+    instruments.duration.record((timeMs - startTime) / 1000, metrics);
+    if (usage?.input !== undefined) {
+      instruments.tokenUsage.record(usage.input, { ...metrics, [ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
+    }
+    if (usage?.output !== undefined) {
+      instruments.tokenUsage.record(usage.output, {
+        ...metrics,
+        [ATTR_GEN_AI_TOKEN_TYPE]: 'output',
+      });
+    }
+    if (options.onStreamEnd) {
+      const { traceId, spanId } = span.spanContext();
+      const info: StreamEndInfo = {
+        traceId,
+        spanId,
+        endReason: outcome.reason,
+        jaegerUrl: jaegerTraceUrl({ traceId, spanId, baseUrl: options.jaegerBaseUrl }),
+      };
+      try {
+        options.onStreamEnd(info);
+      } catch (error) {
+        diag.error('[tapedeck] onStreamEnd threw', error);
+      }
+    }
+  }
+
+  return state;
+}
+
+/** Folds one Opper JSON delta into the value at `path` (`people[0].name`). */
+export function setJsonPath(root: unknown, path: string, delta: unknown): unknown {
+  const keys: Array<string | number> = [];
+  for (const match of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (match[2] !== undefined) keys.push(Number(match[2]));
+    else if (match[1] !== undefined) keys.push(match[1]);
+  }
+  if (keys.length === 0) {
+    return typeof delta === 'string' && typeof root === 'string' ? root + delta : delta;
+  }
+  const top: unknown = root ?? (typeof keys[0] === 'number' ? [] : {});
+  let container = top as Record<string | number, unknown>;
+  for (let index = 0; index < keys.length - 1; index += 1) {
+    const key = keys[index] as string | number;
+    const nextKey = keys[index + 1];
+    let next = container[key];
+    if (typeof next !== 'object' || next === null) {
+      next = typeof nextKey === 'number' ? [] : {};
+      container[key] = next;
+    }
+    container = next as Record<string | number, unknown>;
+  }
+  const last = keys[keys.length - 1] as string | number;
+  const existing = container[last];
+  container[last] =
+    typeof delta === 'string' && typeof existing === 'string' ? existing + delta : delta;
+  return top;
+}
