@@ -93,6 +93,17 @@ export function parseEventData(family: StreamFamily, event: EventDataInput): Par
       const type = isPlainObject(value) ? value.type : undefined;
       const knownType = typeof type === 'string' && KNOWN_OPENRESPONSES_TYPES.has(type);
       if (typeof type === 'string' && !knownType) return { ok: true, known: false, value };
+      if (typeof type !== 'string') {
+        return {
+          ok: false,
+          problem: 'schema-mismatch',
+          message: isPlainObject(value)
+            ? 'openresponses event has no string "type"'
+            : 'openresponses event is not an object',
+          path: isPlainObject(value) ? ['type'] : [],
+          value,
+        };
+      }
       return classify(family, value, openResponsesKnownEventSchema, knownType);
     }
     case 'chat-completions': {
