@@ -20,7 +20,14 @@ export function requestFor(kind: ClientKind, origin: string): { url: string; bod
     case 'openrouter-responses':
       return {
         url: `${origin}/api/v1/responses`,
-        body: { model: 'openai/gpt-4o-mini', input: 'Capital of France?', stream: true },
+        // The SDK fills in service_tier and store.
+        body: {
+          model: 'openai/gpt-4o-mini',
+          input: 'Capital of France?',
+          stream: true,
+          service_tier: 'auto',
+          store: false,
+        },
       };
     case 'openrouter-chat':
       return {
