@@ -140,8 +140,11 @@ function classify(
     issues.every(
       (issue) =>
         issue.code === 'unrecognized_keys' ||
-        // An enum value we do not know yet (e.g. a new Opper chunk_type) is also forward drift.
-        (issue.code === 'invalid_value' && issue.path.length === 1),
+        // A new string value of a top-level enum (e.g. an Opper chunk_type) is forward drift too.
+        (issue.code === 'invalid_value' &&
+          issue.path.length === 1 &&
+          typeof (value as Record<PropertyKey, unknown>)[issue.path[0] as PropertyKey] ===
+            'string'),
     );
   if (onlyExtraKeys) return { ok: true, known: false, value };
   const issue = issues.find((candidate) => candidate.code !== 'unrecognized_keys') ?? issues[0];
