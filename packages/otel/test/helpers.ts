@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Tracer, TracerProvider } from '@opentelemetry/api';
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
@@ -160,4 +161,31 @@ export async function readAll(body: ReadableStream<Uint8Array>): Promise<string>
 /** Attributes of a span as a plain object. */
 export function attributesOf(span: ReadableSpan): Record<string, unknown> {
   return { ...span.attributes };
+}
+
+/**
+ * Wraps a tracer provider so every span's `end()` calls are counted by span id: the SDK
+ * ignores a second `end()`, so the exporter alone cannot prove "ended exactly once".
+ */
+export function countEnds(provider: TracerProvider) {
+  const ends = new Map<string, number>();
+  const counting: TracerProvider = {
+    getTracer(name, version, options) {
+      const tracer = provider.getTracer(name, version, options);
+      return {
+        startSpan(spanName, spanOptions, parent) {
+          const span = tracer.startSpan(spanName, spanOptions, parent);
+          const spanId = span.spanContext().spanId;
+          const end = span.end.bind(span);
+          span.end = (endTime) => {
+            ends.set(spanId, (ends.get(spanId) ?? 0) + 1);
+            end(endTime);
+          };
+          return span;
+        },
+        startActiveSpan: tracer.startActiveSpan.bind(tracer) as Tracer['startActiveSpan'],
+      };
+    },
+  };
+  return { provider: counting, ends };
 }
