@@ -29,7 +29,14 @@ export default defineConfig({
       project('recorder', 'packages/recorder'),
       project('replayer', 'packages/replayer'),
       project('otel', 'packages/otel'),
-      project('cli', 'apps/cli'),
+      {
+        ...project('cli', 'apps/cli'),
+        test: {
+          ...project('cli', 'apps/cli').test,
+          // The cli tests run the built CLI as a subprocess; this builds it and its dependencies.
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
       { extends: true, test: { name: 'integration', root, include: ['test/**/*.test.ts'] } },
     ],
     testTimeout: 20_000,

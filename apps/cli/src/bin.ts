@@ -1,10 +1,5 @@
 #!/usr/bin/env node
-import { runDemo } from './demo.js';
+import { processIo } from './io.js';
+import { runCli } from './program.js';
 
-const [command] = process.argv.slice(2);
-if (command === 'demo') {
-  await runDemo();
-} else {
-  process.stderr.write('usage: tapedeck demo\n');
-  process.exitCode = 2;
-}
+process.exitCode = await runCli(process.argv.slice(2), processIo());

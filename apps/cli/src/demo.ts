@@ -7,7 +7,11 @@ import { encodeEvent } from '@tapedeck/sse';
  * End-to-end smoke until the full demo lands: a real upstream on 127.0.0.1 streams SSE
  * events, a real fetch consumes them, and the bytes are compared.
  */
-export async function runDemo({ log = console.log }: { log?: (line: string) => void } = {}) {
+export async function runDemo(
+  io: { stdout: { write(text: string): unknown } },
+  _options: { db: string; endpoint: string },
+) {
+  const log = (line: string) => io.stdout.write(`${line}\n`);
   const words = ['The', ' capital', ' of', ' France', ' is', ' Paris', '.'];
   const chunks = words.map((delta) =>
     encodeEvent({ data: JSON.stringify({ delta, chunk_type: 'text' }) }),

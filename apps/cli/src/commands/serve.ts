@@ -1,0 +1,212 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { createReplayHandlers, type ReplayMiss } from '@tapedeck/replayer';
+import type { TapeStore } from '@tapedeck/types';
+import { getResponse } from 'msw';
+import type { CliIo } from '../io.js';
+import { openStore } from '../store.js';
+
+/** Options of `tapedeck serve`. */
+export interface ServeOptions {
+  db: string;
+  port: number;
+  timing: 'recorded' | 'instant';
+}
+
+/** A running replay server. */
+export interface ReplayServer {
+  /** `http://127.0.0.1:<port>`. */
+  origin: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** The path and sorted query: the server's own origin never matches the recorded upstream's. */
+function pathAndQuery(url: URL): string {
+  const params = [...url.searchParams].sort(([a], [b]) => a.localeCompare(b));
+  return `${url.pathname}${params.length > 0 ? `?${new URLSearchParams(params)}` : ''}`;
+}
+
+function missResponse(miss: ReplayMiss): Response {
+  return new Response(
+    JSON.stringify({
+      error: { message: miss.message, type: 'tapedeck_no_matching_tape', code: 'NO_MATCHING_TAPE' },
+    }),
+    {
+      status: 404,
+      statusText: 'No Matching Tape',
+      headers: { 'content-type': 'application/json', 'x-tapedeck-error': 'NO_MATCHING_TAPE' },
+    },
+  );
+}
+
+function toRequest(request: IncomingMessage, origin: string, signal: AbortSignal): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+  }
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+  return new Request(new URL(request.url ?? '/', origin), {
+    method: request.method,
+    headers,
+    body: hasBody ? (Readable.toWeb(request) as ReadableStream<Uint8Array>) : undefined,
+    signal,
+    // Node needs this to stream a request body.
+    duplex: 'half',
+  } as RequestInit);
+}
+
+async function sendResponse(response: Response, target: ServerResponse): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  target.writeHead(response.status, response.statusText, headers);
+  target.flushHeaders();
+  if (!response.body) {
+    target.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!target.write(value)) {
+        await new Promise<void>((resolve) => {
+          target.once('drain', resolve);
+          target.once('close', resolve);
+        });
+      }
+      if (target.destroyed) break;
+    }
+    target.end();
+  } catch {
+    // A replayed fault (a cut) or the client leaving: end the connection abruptly, like upstream.
+    target.destroy();
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/**
+ * Starts a node:http server on 127.0.0.1 that answers from tapes with @tapedeck/replayer's MSW
+ * handlers; URLs match by path and query, since clients now call this server's origin.
+ */
+export async function startReplayServer({
+  store,
+  port,
+  timing,
+  onMiss,
+  onServe,
+}: {
+  store: TapeStore;
+  port: number;
+  timing: 'recorded' | 'instant';
+  onMiss?: (miss: ReplayMiss) => void;
+  onServe?: (line: { method: string; path: string; status: number }) => void;
+}): Promise<ReplayServer> {
+  const handlers = createReplayHandlers({
+    store,
+    timing,
+    mode: 'replay',
+    matchRequestsBy: { url: pathAndQuery },
+    onUnmatched: (miss) => {
+      onMiss?.(miss);
+      return missResponse(miss);
+    },
+  });
+  let origin = '';
+  const server = createServer((request, response) => {
+    const abort = new AbortController();
+    response.on('close', () => {
+      if (!response.writableFinished) abort.abort(new Error('the client closed the connection'));
+    });
+    void (async () => {
+      try {
+        const answer =
+          (await getResponse(handlers, toRequest(request, origin, abort.signal))) ??
+          new Response(JSON.stringify({ error: { message: '[tapedeck] no handler answered' } }), {
+            status: 404,
+          });
+        onServe?.({
+          method: request.method ?? 'GET',
+          path: request.url ?? '/',
+          status: answer.status,
+        });
+        await sendResponse(answer, response);
+      } catch (error) {
+        if (!response.headersSent) {
+          response.writeHead(500, { 'content-type': 'application/json' });
+        }
+        response.end(
+          JSON.stringify({ error: { message: `[tapedeck] replay failed: ${String(error)}` } }),
+        );
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Runs the replay server until SIGINT or SIGTERM. */
+export async function runServe(io: CliIo, options: ServeOptions): Promise<void> {
+  const store = await openStore({ path: options.db, create: false });
+  const { colors } = { colors: io.errorColors };
+  let replay: ReplayServer;
+  try {
+    replay = await startReplayServer({
+      store,
+      port: options.port,
+      timing: options.timing,
+      onMiss: (miss) => io.stderr.write(`${colors.red(miss.message.replace(/\s*\n\s*/g, ' '))}\n`),
+      onServe: ({ method, path, status }) =>
+        io.stderr.write(
+          `${colors.dim(new Date().toISOString())} ${method} ${path} → ${status < 300 ? colors.green(String(status)) : colors.red(String(status))}\n`,
+        ),
+    });
+  } catch (error) {
+    await store.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new Error(
+        `port ${options.port} is already in use: pass --port <another> (0 picks a free one)`,
+      );
+    }
+    throw error;
+  }
+  io.stderr.write(
+    `[tapedeck] replaying tapes from ${options.db} on ${colors.bold(replay.origin)} (timing: ${options.timing}); point your client's base URL here, Ctrl-C to stop\n`,
+  );
+  // Data on stdout: the address, for scripts that start the server and read where it listens.
+  io.stdout.write(`${replay.origin}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await replay.close();
+  await store.close();
+  io.stderr.write('[tapedeck] replay server stopped\n');
+}
