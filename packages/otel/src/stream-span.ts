@@ -226,6 +226,7 @@ interface PendingBatch {
   lastTime: number;
   maxGapMs: number;
   text?: string[];
+  textLength: number;
 }
 
 interface OutputItemState {
@@ -414,10 +415,10 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
       batchAttributes[ATTR_TAPEDECK_BATCH_TEXT] = truncate(batch.text.join(''), maxContentLength);
     }
     if (emit(EVENT_TAPEDECK_DELTA_BATCH, batchAttributes, batch.startTime, priority)) {
-      // Geometric growth: each time half the remaining batch budget is used, batches double,
-      // so an unbounded stream still covers its whole timeline within the limit.
+      // Geometric growth: each time half the remaining batch budget is used, batches grow
+      // fourfold, so a long stream's batches still cover its whole timeline within the limit.
       if (priority === PRIORITY_BATCH && emitted >= nextDoublingAt) {
-        batchLimit *= 2;
+        batchLimit *= 4;
         const remaining = limitFor[PRIORITY_BATCH] - emitted;
         nextDoublingAt = emitted + Math.max(1, Math.floor(remaining / 2));
       }
@@ -447,6 +448,7 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
         lastTime: time,
         maxGapMs: 0,
         text: captureContent ? [] : undefined,
+        textLength: 0,
       };
     } else if (gapMs > pending.maxGapMs) {
       pending.maxGapMs = gapMs;
@@ -456,8 +458,16 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
     if (facts.sequenceNumber !== undefined) pending.lastSequence = facts.sequenceNumber;
     pending.characters += facts.characters;
     pending.lastTime = time;
-    if (pending.text && facts.deltaText !== undefined) pending.text.push(facts.deltaText);
-    if (pending.count >= batchLimit) flushBatch(PRIORITY_BATCH);
+    // Past the cap the text would be cut anyway; do not keep it.
+    if (pending.text && facts.deltaText !== undefined && pending.textLength <= maxContentLength) {
+      pending.text.push(facts.deltaText);
+      pending.textLength += facts.deltaText.length;
+    }
+    // With one batch slot left, the last batch absorbs every further delta until the next
+    // boundary, so no stream is too long to be counted.
+    if (pending.count >= batchLimit && emitted < limitFor[PRIORITY_BATCH] - 1) {
+      flushBatch(PRIORITY_BATCH);
+    }
   }
 
   function eventAttributes(
