@@ -2,7 +2,7 @@ import { type Tape, TapedeckError } from '@tapedeck/types';
 import { http, passthrough, type RequestHandler } from 'msw';
 import { createTapeMatcher, toMatchableRequest } from './matching.js';
 import { resolveTiming } from './plan.js';
-import { createReplayStream } from './replay-stream.js';
+import { createBytesStream, createReplayStream } from './replay-stream.js';
 import type {
   ReplayFault,
   ReplayFaults,
@@ -47,6 +47,12 @@ const TRANSFER_HEADERS = new Set([
   'keep-alive',
 ]);
 
+const encoder = new TextEncoder();
+
+function jsonBody(value: unknown): ReadableStream<Uint8Array> {
+  return createBytesStream(encoder.encode(JSON.stringify(value)));
+}
+
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
 function statusResponse(tape: Tape, fault: StatusFault): Response {
@@ -63,7 +69,7 @@ function statusResponse(tape: Tape, fault: StatusFault): Response {
     tape.family === 'opper'
       ? { type: code, message, detail: message }
       : { error: { message, type: code, code: fault.status } };
-  return new Response(JSON.stringify(body), { status: fault.status, headers });
+  return new Response(jsonBody(body), { status: fault.status, headers });
 }
 
 function tapeResponse(
@@ -108,7 +114,7 @@ function faultsFor(faults: ReplayFaults | undefined, attempt: number): ReplayFau
 
 function unmatchedResponse(miss: ReplayMiss): Response {
   return new Response(
-    JSON.stringify({
+    jsonBody({
       error: { message: miss.message, type: 'tapedeck_no_matching_tape', code: 'NO_MATCHING_TAPE' },
     }),
     {

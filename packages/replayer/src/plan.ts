@@ -199,9 +199,34 @@ export function encodeFamilyError(
     const data = { type: 'error', sequence_number: sequenceNumber, code, message, param: null };
     return encoder.encode(`event: error\ndata: ${JSON.stringify(data)}\n\n`);
   }
-  // Chat completions and unknown streams: the OpenAI/OpenRouter mid-stream error shape.
+  if (tape.family === 'chat-completions') {
+    // OpenRouter's mid-stream error: a chunk with `error` and finish_reason 'error'.
+    const last = lastJsonEvent(tape, sentEvents);
+    const numeric = Number(fault.code);
+    const data = {
+      id: last?.id ?? 'gen-tapedeck',
+      object: 'chat.completion.chunk',
+      created: last?.created ?? 0,
+      model: last?.model ?? tape.model ?? 'unknown',
+      error: { code: Number.isInteger(numeric) ? numeric : 502, message },
+      choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }],
+    };
+    return encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
+  }
   const data = { error: { code, message } };
   return encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
+}
+
+function lastJsonEvent(tape: Tape, sentEvents: number): Record<string, unknown> | undefined {
+  for (let index = Math.min(sentEvents, tape.events.length) - 1; index >= 0; index -= 1) {
+    try {
+      const parsed = JSON.parse(tape.events[index]!.data) as unknown;
+      if (parsed && typeof parsed === 'object') return parsed as Record<string, unknown>;
+    } catch {
+      // Not JSON (e.g. [DONE]): keep looking further back.
+    }
+  }
+  return undefined;
 }
 
 function lastResponseObject(tape: Tape, sentEvents: number): Record<string, unknown> | undefined {

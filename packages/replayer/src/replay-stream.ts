@@ -209,3 +209,18 @@ export function withPromptCancelTee<T>(stream: ReadableStream<T>): ReadableStrea
   });
   return stream;
 }
+
+/**
+ * A one-chunk body with the same prompt-cancel `tee()`: a client that cancels an error body
+ * (as SDKs do before retrying) must not wait for MSW's unread clone.
+ */
+export function createBytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return withPromptCancelTee(
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        if (bytes.length > 0) controller.enqueue(bytes);
+        controller.close();
+      },
+    }),
+  );
+}

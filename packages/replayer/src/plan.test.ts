@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { buildTape, readFixture } from '../test/helpers.js';
+import { planReplay } from './plan.js';
+
+const raw = readFixture('opper-text.sse');
+const tape = buildTape({ raw, family: 'opper', url: 'http://x.test/v2/call/stream' });
+const ends = tape.events.map((event) => event.byteEnd);
+
+describe('planReplay faults', () => {
+  it('stalls after an event: later chunks are due durationMs later', () => {
+    const plan = planReplay({
+      tape,
+      chunking: 'event',
+      faults: [{ type: 'stall', afterEvents: 2, durationMs: 500 }],
+    });
+    expect(plan.pieces.map((piece) => piece.atMs)).toEqual(
+      ends.map((_, index) => (index < 2 ? 0 : 500)),
+    );
+  });
+
+  it('delays the first byte', () => {
+    const plan = planReplay({ tape, faults: [{ type: 'first-byte-delay', delayMs: 300 }] });
+    expect(plan.pieces.every((piece) => piece.atMs === 300)).toBe(true);
+  });
+
+  it('cuts exactly after N events or K bytes, whichever comes first', () => {
+    const byEvents = planReplay({ tape, faults: [{ type: 'cut', afterEvents: 3 }] });
+    expect(byEvents.end).toBe('cut');
+    expect(byEvents.pieces.at(-1)!.end).toBe(ends[2]);
+    const byBytes = planReplay({ tape, faults: [{ type: 'cut', afterEvents: 3, afterBytes: 10 }] });
+    expect(byBytes.pieces.at(-1)!.end).toBe(10);
+  });
+
+  it("appends the family's error event after N events and ends normally", () => {
+    const plan = planReplay({
+      tape,
+      faults: [{ type: 'error-event', afterEvents: 1, code: 'ModelError', message: 'boom' }],
+    });
+    expect(plan.end).toBe('close');
+    const injected = new TextDecoder().decode(plan.pieces.at(-1)!.bytes);
+    expect(injected).toBe(
+      'data: {"chunk_type":"error","error_type":"ModelError","error_message":"boom"}\n\n',
+    );
+    expect(plan.pieces.at(-2)!.end).toBe(ends[0]);
+  });
+
+  it('rejects a cut with no position, naming the fault', () => {
+    expect(() => planReplay({ tape, faults: [{ type: 'cut' }] })).toThrow(
+      /\[tapedeck\] fault \{type: "cut"\} needs afterEvents or afterBytes/,
+    );
+  });
+});
