@@ -7,11 +7,13 @@ type Decode = (buffer: Uint8Array, start: number, end: number) => string;
 
 interface NodeBufferPrototype {
   indexOf(this: Uint8Array, value: number, fromIndex: number): number;
+  lastIndexOf(this: Uint8Array, value: number): number;
   utf8Slice(this: Uint8Array, start: number, end: number): string;
 }
 
 const nodeBuffer = (globalThis as { Buffer?: { prototype: NodeBufferPrototype } }).Buffer;
 const nodeIndexOf = nodeBuffer?.prototype.indexOf;
+const nodeLastIndexOf = nodeBuffer?.prototype.lastIndexOf;
 const nodeUtf8Slice = nodeBuffer?.prototype.utf8Slice;
 
 // ignoreBOM: a U+FEFF at the start of a field value is content; only the stream's BOM is dropped.
@@ -21,6 +23,11 @@ const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 export const indexOfByte: IndexOf = nodeIndexOf
   ? (buffer, value, fromIndex) => nodeIndexOf.call(buffer, value, fromIndex)
   : (buffer, value, fromIndex) => buffer.indexOf(value, fromIndex);
+
+/** Index of the last `value` in `buffer`, or -1. */
+export const lastIndexOfByte = nodeLastIndexOf
+  ? (buffer: Uint8Array, value: number) => nodeLastIndexOf.call(buffer, value)
+  : (buffer: Uint8Array, value: number) => buffer.lastIndexOf(value);
 
 /**
  * UTF-8 decodes `buffer[start, end)` the way the WHATWG decoder does (invalid sequences become

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { collect, createRandom, splitEveryByte, splitRandomly } from '../test/helpers.js';
-import { createParser, type ParsedEvent, ParseError } from './index.js';
+import { createParser, type ParsedEvent, ParseError, type ParserMode } from './index.js';
 
 const encoder = new TextEncoder();
 const bytesOf = (input: string | number[]) =>
@@ -209,8 +209,8 @@ const cases: Case[] = [
   },
 ];
 
-function expectCase(testCase: Case, chunks: Array<Uint8Array | string>) {
-  const result = collect(chunks);
+function expectCase(testCase: Case, chunks: Array<Uint8Array | string>, mode: ParserMode) {
+  const result = collect(chunks, { mode });
   expect(result.events).toHaveLength(testCase.events.length);
   testCase.events.forEach((expected, i) => {
     expect(result.events[i]).toMatchObject(expected);
@@ -221,12 +221,12 @@ function expectCase(testCase: Case, chunks: Array<Uint8Array | string>) {
   return result;
 }
 
-describe('createParser conformance', () => {
+describe.each(['full', 'framing'] as const)('createParser conformance (%s mode)', (mode) => {
   for (const testCase of cases) {
     describe(testCase.rule, () => {
       const bytes = bytesOf(testCase.input);
       it('whole', () => {
-        const whole = expectCase(testCase, [bytes]);
+        const whole = expectCase(testCase, [bytes], mode);
         // Event fields are exactly the contract's, no more.
         for (const event of whole.events)
           expect(Object.keys(event).sort()).toEqual(
@@ -243,16 +243,17 @@ describe('createParser conformance', () => {
           );
       });
       it('byte by byte', () => {
-        expectCase(testCase, splitEveryByte(bytes));
+        expectCase(testCase, splitEveryByte(bytes), mode);
       });
       it('in random splits', () => {
         const random = createRandom(testCase.rule.length);
-        for (let round = 0; round < 20; round++) expectCase(testCase, splitRandomly(bytes, random));
+        for (let round = 0; round < 20; round++)
+          expectCase(testCase, splitRandomly(bytes, random), mode);
       });
       if (typeof testCase.input === 'string') {
         it('as string chunks', () => {
           const text = testCase.input as string;
-          expectCase(testCase, [text.slice(0, 3), text.slice(3, 11), text.slice(11)]);
+          expectCase(testCase, [text.slice(0, 3), text.slice(3, 11), text.slice(11)], mode);
         });
       }
     });

@@ -1,5 +1,5 @@
 import { TapedeckError } from '@tapedeck/types';
-import { concatBytes, decodeUtf8, indexOfByte } from './bytes.js';
+import { concatBytes, decodeUtf8, indexOfByte, lastIndexOfByte } from './bytes.js';
 
 /**
  * One dispatched Server-Sent Event, with where its raw bytes sit in the stream.
@@ -115,6 +115,8 @@ const COLON = 58;
 const NULL = 0;
 const BOM = [0xef, 0xbb, 0xbf] as const;
 const textEncoder = new TextEncoder();
+// ignoreBOM: only the stream's first BOM is dropped (by the parser); any other U+FEFF is content.
+const regionDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * Creates an incremental, byte-level parser implementing the WHATWG HTML "event stream
@@ -170,7 +172,8 @@ export function createParser({
   // The event being built.
   let eventType = '';
   let dataLines = 0;
-  let firstData: Uint8Array | null = null;
+  let dataText = ''; // full mode: the data lines so far, joined
+  let firstData: Uint8Array | null = null; // framing mode: where the data lines' bytes are
   let firstDataStart = 0;
   let firstDataEnd = 0;
   let moreData: Uint8Array[] | null = null;
@@ -179,6 +182,55 @@ export function createParser({
   let lastEventId = '';
   let idAtBlockStart = '';
   let index = 0;
+
+  // Full mode decodes the complete lines of each chunk with one TextDecoder call and slices
+  // field values out of that text: one native decode per chunk instead of one per field. The
+  // cursor pairs a byte offset with the matching string index; the bytes between the cursor and
+  // any line's value are ASCII (line ends, field names, ':' and ' '), so offsets carry over.
+  let regionBuffer: Uint8Array | null = null;
+  let regionText: string | null = null;
+  let regionStart = 0;
+  let regionAscii = false; // every byte of the region is ASCII: string index = byte offset - start
+  let cursorByte = 0;
+  let cursorChar = 0;
+
+  function regionTextFrom(buffer: Uint8Array, start: number): string {
+    if (regionText === null) {
+      const lastLf = lastIndexOfByte(buffer, LF);
+      const lastCr = lastIndexOfByte(buffer, CR);
+      // The region ends with a line end, so the streaming decoder never carries bytes over; its
+      // streaming path is the faster one in Node 20.
+      const regionEnd = Math.max(lastLf, lastCr) + 1;
+      regionText = regionDecoder.decode(buffer.subarray(start, regionEnd), { stream: true });
+      regionStart = start;
+      regionAscii = regionText.length === regionEnd - start;
+      cursorByte = start;
+      cursorChar = 0;
+    }
+    return regionText;
+  }
+
+  // The text of buffer[valueStart, end) for a line starting at `start`.
+  function textOf(buffer: Uint8Array, start: number, valueStart: number, end: number): string {
+    if (buffer !== regionBuffer) return decodeUtf8(buffer, valueStart, end);
+    const text = regionTextFrom(buffer, start);
+    if (regionAscii) return text.slice(valueStart - regionStart, end - regionStart);
+    const from = cursorChar + (valueStart - cursorByte);
+    const to = text.indexOf(buffer[end] === LF ? '\n' : '\r', from);
+    cursorByte = end;
+    cursorChar = to;
+    return text.slice(from, to);
+  }
+
+  // Moves the cursor past a line whose text is not needed (it may hold non-ASCII bytes).
+  function skipText(buffer: Uint8Array, start: number, end: number): void {
+    if (buffer !== regionBuffer || regionText === null || regionAscii) return;
+    cursorChar = regionText.indexOf(
+      buffer[end] === LF ? '\n' : '\r',
+      cursorChar + (start - cursorByte),
+    );
+    cursorByte = end;
+  }
 
   // Servers repeat a handful of event types; decoding each once saves a call per event.
   let cachedTypeBytes = new Uint8Array(0);
@@ -204,6 +256,7 @@ export function createParser({
   function clearEvent(): void {
     eventType = '';
     dataLines = 0;
+    dataText = '';
     firstData = null;
     moreData = null;
     retry = undefined;
@@ -248,7 +301,7 @@ export function createParser({
     const type = eventType === '' ? 'message' : eventType;
     let event: ParsedEvent;
     if (framing) {
-      event = createLazyEvent(
+      event = new FramedEvent(
         type,
         lastEventId,
         comments ?? [],
@@ -261,12 +314,9 @@ export function createParser({
         moreData,
       );
     } else {
-      let data = decodeUtf8(firstData as Uint8Array, firstDataStart, firstDataEnd);
-      if (moreData !== null)
-        for (const part of moreData) data += `\n${decodeUtf8(part, 0, part.length)}`;
       event = {
         type,
-        data,
+        data: dataText,
         id: lastEventId,
         comments: comments ?? [],
         byteStart: blockStart,
@@ -291,7 +341,7 @@ export function createParser({
     const first = buffer[start];
     if (first === COLON) {
       const valueStart = start + 1 < end && buffer[start + 1] === SPACE ? start + 2 : start + 1;
-      const comment = decodeUtf8(buffer, valueStart, end);
+      const comment = textOf(buffer, start, valueStart, end);
       if (comments === null) comments = [comment];
       else comments.push(comment);
       onComment?.(comment);
@@ -318,7 +368,10 @@ export function createParser({
         buffer[start + 2] === 116 && // t
         buffer[start + 3] === 97 // a
       ) {
-        if (dataLines === 0) {
+        if (!framing) {
+          const value = textOf(buffer, start, valueStart, end);
+          dataText = dataLines === 0 ? value : `${dataText}\n${value}`;
+        } else if (dataLines === 0) {
           firstData = buffer;
           firstDataStart = valueStart;
           firstDataEnd = end;
@@ -328,6 +381,7 @@ export function createParser({
           moreData.push(buffer.subarray(valueStart, end));
         }
         dataLines += 1;
+        return;
       }
     } else if (nameLength === 5) {
       if (
@@ -338,6 +392,11 @@ export function createParser({
         buffer[start + 4] === 116 // t
       ) {
         eventType = valueStart === end ? '' : decodeType(buffer, valueStart, end);
+        if (buffer === regionBuffer && regionText !== null) {
+          cursorChar += valueStart - cursorByte + eventType.length;
+          cursorByte = end;
+        }
+        return;
       } else if (
         first === 114 && // r
         buffer[start + 1] === 101 && // e
@@ -345,29 +404,41 @@ export function createParser({
         buffer[start + 3] === 114 && // r
         buffer[start + 4] === 121 // y
       ) {
-        handleRetry(buffer, valueStart, end);
+        if (handleRetry(buffer, valueStart, end)) return;
       }
     } else if (nameLength === 2) {
       if (first === 105 && buffer[start + 1] === 100) {
         // i d
-        for (let i = valueStart; i < end; i++) if (buffer[i] === NULL) return;
-        lastEventId = decodeUtf8(buffer, valueStart, end);
+        let hasNull = false;
+        for (let i = valueStart; i < end; i++) {
+          if (buffer[i] === NULL) {
+            hasNull = true;
+            break;
+          }
+        }
+        if (!hasNull) {
+          lastEventId = textOf(buffer, start, valueStart, end);
+          return;
+        }
       }
     }
+    skipText(buffer, start, end);
   }
 
-  function handleRetry(buffer: Uint8Array, start: number, end: number): void {
-    if (start === end) return;
+  // Applies a retry value if it is all ASCII digits; says whether it was.
+  function handleRetry(buffer: Uint8Array, start: number, end: number): boolean {
+    if (start === end) return false;
     let value = 0;
     for (let i = start; i < end; i++) {
       const digit = (buffer[i] as number) - 48;
-      if (digit < 0 || digit > 9) return;
+      if (digit < 0 || digit > 9) return false;
       value = value * 10 + digit;
     }
     // Past 2^53 the running sum rounds differently from a correctly rounded parse.
     if (end - start > 15) value = Number.parseInt(decodeUtf8(buffer, start, end), 10);
     retry = value;
     onRetry?.(value);
+    return true;
   }
 
   // Byte at absolute offset `at`, which lies in the carried bytes of the current block.
@@ -420,11 +491,16 @@ export function createParser({
       }
     }
 
+    if (!framing) {
+      regionBuffer = buffer;
+      regionText = null;
+    }
     let crIndex = indexOfByte(buffer, CR, position);
     while (position < length) {
       let lineEnd: number;
       let next: number;
-      const lfIndex = indexOfByte(buffer, LF, position);
+      // A blank line right after a line end is common enough to skip the search for it.
+      const lfIndex = buffer[position] === LF ? position : indexOfByte(buffer, LF, position);
       if (crIndex === -1 || (lfIndex !== -1 && lfIndex < crIndex)) {
         if (lfIndex === -1) break;
         lineEnd = lfIndex;
@@ -454,6 +530,8 @@ export function createParser({
       lineStart = base + next;
       position = next;
     }
+    regionBuffer = null;
+    regionText = null;
 
     if (skipping) {
       // Nothing of a dropped event is kept; only where its lines start matters.
@@ -574,38 +652,64 @@ export function createParser({
   };
 }
 
-// A framing-mode event: everything but `data` is computed; `data` is decoded on first access
-// from the chunk bytes the parser already holds, and those references are dropped after.
-function createLazyEvent(
-  type: string,
-  id: string,
-  comments: string[],
-  byteStart: number,
-  byteEnd: number,
-  index: number,
-  firstData: Uint8Array,
-  firstDataStart: number,
-  firstDataEnd: number,
-  moreData: Uint8Array[] | null,
-): ParsedEvent {
-  let source: Uint8Array | null = firstData;
-  let rest = moreData;
-  let data = '';
-  return {
-    type,
-    get data(): string {
-      if (source !== null) {
-        data = decodeUtf8(source, firstDataStart, firstDataEnd);
-        if (rest !== null) for (const part of rest) data += `\n${decodeUtf8(part, 0, part.length)}`;
-        source = null;
-        rest = null;
-      }
-      return data;
-    },
-    id,
-    comments,
-    byteStart,
-    byteEnd,
-    index,
-  };
+// A framing-mode event: everything but `data` is computed up front; `data` is a getter on the
+// prototype (an accessor per object literal costs more than parsing the event did) that decodes
+// the chunk bytes the parser already holds, once, and then drops them.
+class FramedEvent implements ParsedEvent {
+  type: string;
+  id: string;
+  comments: string[];
+  byteStart: number;
+  byteEnd: number;
+  index: number;
+  declare retry?: number;
+  #source: Uint8Array | null;
+  #sourceStart: number;
+  #sourceEnd: number;
+  #rest: Uint8Array[] | null;
+  #data = '';
+
+  constructor(
+    type: string,
+    id: string,
+    comments: string[],
+    byteStart: number,
+    byteEnd: number,
+    index: number,
+    source: Uint8Array,
+    sourceStart: number,
+    sourceEnd: number,
+    rest: Uint8Array[] | null,
+  ) {
+    this.type = type;
+    this.id = id;
+    this.comments = comments;
+    this.byteStart = byteStart;
+    this.byteEnd = byteEnd;
+    this.index = index;
+    this.#source = source;
+    this.#sourceStart = sourceStart;
+    this.#sourceEnd = sourceEnd;
+    this.#rest = rest;
+  }
+
+  get data(): string {
+    if (this.#source !== null) {
+      let data = decodeUtf8(this.#source, this.#sourceStart, this.#sourceEnd);
+      if (this.#rest !== null)
+        for (const part of this.#rest) data += `\n${decodeUtf8(part, 0, part.length)}`;
+      this.#data = data;
+      this.#source = null;
+      this.#rest = null;
+    }
+    return this.#data;
+  }
+
+  // `data` lives on the prototype, so spell it out for JSON.stringify.
+  toJSON(): ParsedEvent {
+    const { type, data, id, retry, comments, byteStart, byteEnd, index } = this;
+    return retry === undefined
+      ? { type, data, id, comments, byteStart, byteEnd, index }
+      : { type, data, id, retry, comments, byteStart, byteEnd, index };
+  }
 }
