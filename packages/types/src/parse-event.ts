@@ -173,8 +173,8 @@ function preview(text: string): string {
 export interface DetectFamilyRequest {
   url: string;
   method?: string;
-  /** The request body as text (JSON) or already parsed. */
-  body?: string | null | Record<string, unknown>;
+  /** The request body as text (JSON), bytes (UTF-8 JSON) or already parsed. */
+  body?: string | Uint8Array | null | Record<string, unknown>;
 }
 
 /**
@@ -211,6 +211,7 @@ export function detectFamily(
   return 'sse';
 }
 
+const textDecoder = new TextDecoder();
 const OPPER_KEYS = new Set(Object.keys(opperChunkSchema.shape));
 
 function familyOfEvent({ data, type }: EventDataInput): StreamFamily | undefined {
@@ -244,9 +245,9 @@ function pathOf(url: string): string {
 
 function bodyOf(body: DetectFamilyRequest['body']): Record<string, unknown> | undefined {
   if (body === null || body === undefined) return undefined;
-  if (typeof body !== 'string') return body;
+  if (typeof body !== 'string' && !(body instanceof Uint8Array)) return body;
   try {
-    const parsed: unknown = JSON.parse(body);
+    const parsed: unknown = JSON.parse(typeof body === 'string' ? body : textDecoder.decode(body));
     return isPlainObject(parsed) ? parsed : undefined;
   } catch {
     return undefined;
