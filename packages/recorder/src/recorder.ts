@@ -1,0 +1,617 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ClientRequest } from 'node:http';
+import { BatchInterceptor, getRawRequest } from '@mswjs/interceptors';
+import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
+import { FetchInterceptor } from '@mswjs/interceptors/fetch';
+import type { TapedeckErrorCode, TapeHead, TapeOutcome, TapeStore } from '@tapedeck/types';
+import { detectFamily, requestHash, TapedeckError } from '@tapedeck/types';
+import { TAPE_SPAN_ATTRIBUTE, type TapeKeys, tapeKeys } from './keys.js';
+import { type RedactOptions, redactHeaders, redactRequest } from './redact.js';
+import { type SessionHost, TapeSession } from './tape-session.js';
+
+/** Options for {@link createRecorder}. */
+export interface RecorderOptions {
+  /** Where tapes go. The recorder never closes it. */
+  store: TapeStore;
+  /** Return false to leave a request unrecorded. Runs before the request is sent. */
+  filter?: (request: Request) => boolean;
+  /** Fraction of eligible streams to record, 0..1 (default 1). */
+  sampleRate?: number;
+  /** What to redact beyond the defaults (credential headers, query parameters, URL passwords). */
+  redact?: RedactOptions;
+  /**
+   * Sees each tape's head (request and response, already redacted) before anything is written:
+   * return a changed head, nothing to keep it, or `false` to drop the recording.
+   */
+  beforePersist?: (tape: TapeHead) => TapeHead | undefined | false;
+  /** Receives every recorder failure (a TapedeckError with code STORE_FAILURE or RECORDER_FAILURE). */
+  onError?: (error: TapedeckError) => void;
+  /** How often buffered chunks and events are written (default 100 ms). */
+  flushIntervalMs?: number;
+  /** Bytes recorded per tape at most (default 64 MiB); the stream itself is never cut. */
+  maxTapeBytes?: number;
+  /** For tests: the clock (epoch ms), the flush timer and the sampling dice. */
+  _internal?: {
+    now?: () => number;
+    setInterval?: (callback: () => void, intervalMs: number) => { stop(): void };
+    random?: () => number;
+  };
+}
+
+/** Counters since the recorder was created. */
+export interface RecorderStats {
+  /** Streams being recorded now. */
+  recording: number;
+  /** Streams whose recording ended, by outcome. */
+  recorded: number;
+  byOutcome: Partial<Record<TapeOutcome, number>>;
+  /** Requests passed over by `filter`, `sampleRate` or `beforePersist`. */
+  skipped: number;
+  /** Bytes and events captured. */
+  bytes: number;
+  events: number;
+  /** Failures reported to `onError`. */
+  errors: number;
+}
+
+/** A recorder: see {@link createRecorder}. */
+export interface Recorder {
+  /** `fetch`, recorded. */
+  fetch: typeof fetch;
+  /** Returns a `fetch` that records through this recorder and calls `fetchImpl` for the network. */
+  wrap(fetchImpl: typeof fetch): typeof fetch;
+  /** Records every `fetch` and `node:http(s)` request in the process until {@link uninstall}. */
+  install(): void;
+  uninstall(): void;
+  /** Writes everything buffered and waits until the store has it. */
+  flush(): Promise<void>;
+  stats(): RecorderStats;
+  /** Uninstalls, ends recordings still open as `incomplete`, and flushes. Streams are untouched. */
+  close(): Promise<void>;
+}
+
+interface Decision {
+  startedAt: number;
+  keys: TapeKeys;
+  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
+  askedForStream: boolean;
+}
+
+const bypass = new AsyncLocalStorage<boolean>();
+
+function headersToRecord(headers: Headers): Record<string, string> {
+  const result: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    result[name] = value;
+  });
+  return result;
+}
+
+function isEventStream(headers: Headers): boolean {
+  return /^\s*text\/event-stream/i.test(headers.get('content-type') ?? '');
+}
+
+function asksForStream(headers: Headers, body: string | null): boolean {
+  if (/text\/event-stream/i.test(headers.get('accept') ?? '')) return true;
+  if (!body?.includes('"stream"')) return false;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      (parsed as { stream?: unknown }).stream === true
+    );
+  } catch {
+    return false;
+  }
+}
+
+function modelOf(body: string | null): string | undefined {
+  if (!body?.includes('"model"')) return undefined;
+  try {
+    const model = (JSON.parse(body) as { model?: unknown }).model;
+    return typeof model === 'string' ? model : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}
+
+/**
+ * Creates a recorder that tees live SSE streams into `store`. It records responses whose
+ * content type is `text/event-stream`, and non-2xx responses of requests that asked for a
+ * stream (`Accept: text/event-stream` or a JSON body with `"stream": true`). The consumer gets
+ * the upstream bytes unchanged, chunk for chunk: each chunk is handed on first, then copied;
+ * parsing and writes happen every `flushIntervalMs`. Failures go to `onError` and `stats()`,
+ * never into the consumer's stream.
+ *
+ * @example
+ * ```ts
+ * const recorder = createRecorder({ store: createSqliteStore({ path: 'tapes.sqlite' }) });
+ * recorder.install(); // real SDKs are now recorded unchanged
+ * ```
+ */
+export function createRecorder({
+  store,
+  filter,
+  sampleRate = 1,
+  redact = {},
+  beforePersist,
+  onError,
+  flushIntervalMs = 100,
+  maxTapeBytes = 64 * 1024 * 1024,
+  _internal = {},
+}: RecorderOptions): Recorder {
+  if (!store || typeof store.put !== 'function') {
+    throw new TapedeckError({
+      code: 'INVALID_ARGUMENT',
+      message:
+        'createRecorder: `store` must be a TapeStore (createSqliteStore or createMemoryStore)',
+    });
+  }
+  const now = _internal.now ?? (() => performance.timeOrigin + performance.now());
+  const random = _internal.random ?? Math.random;
+  const startTimer =
+    _internal.setInterval ??
+    ((callback: () => void, intervalMs: number) => {
+      const timer = setInterval(callback, intervalMs);
+      timer.unref();
+      return { stop: () => clearInterval(timer) };
+    });
+
+  const active = new Set<TapeSession>();
+  const settling = new Set<Promise<void>>();
+  const usedSpanIds = new Set<string>();
+  const counters: RecorderStats = {
+    recording: 0,
+    recorded: 0,
+    byOutcome: {},
+    skipped: 0,
+    bytes: 0,
+    events: 0,
+    errors: 0,
+  };
+  let timer: { stop(): void } | undefined;
+  let closed = false;
+  let earlyFlush: Set<TapeSession> | undefined;
+
+  const report = (
+    code: TapedeckErrorCode,
+    message: string,
+    cause: unknown,
+    context: Record<string, unknown>,
+  ) => {
+    counters.errors += 1;
+    if (!onError) return;
+    try {
+      onError(new TapedeckError({ code, message: `recorder: ${message}`, cause, context }));
+    } catch {
+      // A throwing onError must not reach the stream either.
+    }
+  };
+
+  const flushActive = () => {
+    for (const session of active) session.flush();
+  };
+
+  const host: SessionHost = {
+    store,
+    now,
+    maxTapeBytes,
+    report,
+    requestEarlyFlush(session) {
+      if (earlyFlush) {
+        earlyFlush.add(session);
+        return;
+      }
+      earlyFlush = new Set([session]);
+      setImmediate(() => {
+        const sessions = earlyFlush ?? new Set<TapeSession>();
+        earlyFlush = undefined;
+        for (const each of sessions) each.flush();
+      });
+    },
+    onEnded(session, outcome) {
+      active.delete(session);
+      counters.recorded += 1;
+      counters.byOutcome[outcome] = (counters.byOutcome[outcome] ?? 0) + 1;
+      counters.bytes += session.bytes;
+      counters.events += session.events;
+      const settled = session.chain.then(() => {
+        settling.delete(settled);
+      });
+      settling.add(settled);
+      if (active.size === 0 && timer) {
+        timer.stop();
+        timer = undefined;
+      }
+    },
+  };
+
+  /** Decides, before the request is sent, whether it may be recorded. */
+  const decide = async (request: Request): Promise<Decision | undefined> => {
+    if (closed) return undefined;
+    try {
+      if (filter && !filter(request)) {
+        counters.skipped += 1;
+        return undefined;
+      }
+      if (sampleRate < 1 && random() >= sampleRate) {
+        counters.skipped += 1;
+        return undefined;
+      }
+      const startedAt = now();
+      const keys = tapeKeys(usedSpanIds);
+      const body = request.body ? await request.clone().text() : null;
+      return {
+        startedAt,
+        keys,
+        request: {
+          method: request.method,
+          url: request.url,
+          headers: headersToRecord(request.headers),
+          body,
+        },
+        askedForStream: asksForStream(request.headers, body),
+      };
+    } catch (error) {
+      report(
+        'RECORDER_FAILURE',
+        `could not inspect ${request.method} ${request.url}: ${describe(error)}`,
+        error,
+        {},
+      );
+      return undefined;
+    }
+  };
+
+  /** Starts a session for a response worth recording, or returns undefined. */
+  const start = (
+    decision: Decision,
+    response: { status: number; statusText: string; headers: Headers },
+  ): TapeSession | undefined => {
+    if (closed) return undefined;
+    const ok = response.status >= 200 && response.status < 300;
+    if (!isEventStream(response.headers) && (ok || !decision.askedForStream)) return undefined;
+    try {
+      const redacted = redactRequest(decision.request, redact);
+      const model = modelOf(decision.request.body);
+      let head: TapeHead = {
+        schemaVersion: 1,
+        spanId: decision.keys.spanId,
+        traceId: decision.keys.traceId,
+        family: detectFamily({
+          url: decision.request.url,
+          method: decision.request.method,
+          body: decision.request.body,
+        }),
+        request: redacted,
+        requestHash: requestHash({
+          method: redacted.method,
+          url: redacted.url,
+          body: redacted.body,
+        }),
+        response: {
+          status: response.status,
+          statusText: response.statusText,
+          headers: redactHeaders(headersToRecord(response.headers)),
+        },
+        startedAt: decision.startedAt,
+        ...(model ? { model } : {}),
+      };
+      if (beforePersist) {
+        const changed = beforePersist(head);
+        if (changed === false) {
+          counters.skipped += 1;
+          return undefined;
+        }
+        if (changed) head = changed;
+      }
+      const session = new TapeSession(head, host);
+      usedSpanIds.add(head.spanId);
+      if (usedSpanIds.size > 10_000)
+        usedSpanIds.delete(usedSpanIds.values().next().value as string);
+      try {
+        decision.keys.span?.setAttribute(TAPE_SPAN_ATTRIBUTE, head.spanId);
+      } catch {}
+      active.add(session);
+      timer ??= startTimer(flushActive, flushIntervalMs);
+      if (!ok) {
+        // An error body is short and its status is the outcome; keep it with its bytes.
+        session.flush();
+      }
+      return session;
+    } catch (error) {
+      report(
+        'RECORDER_FAILURE',
+        `could not start a tape for ${decision.request.url}: ${describe(error)}`,
+        error,
+        {
+          tapeId: decision.keys.spanId,
+        },
+      );
+      return undefined;
+    }
+  };
+
+  const finalOutcome = (status: number): TapeOutcome =>
+    status >= 200 && status < 300 ? 'complete' : 'http-error';
+
+  const safely = (session: TapeSession, action: () => void) => {
+    try {
+      action();
+    } catch (error) {
+      report('RECORDER_FAILURE', `recording failed: ${describe(error)}`, error, {
+        tapeId: session.spanId,
+      });
+    }
+  };
+
+  /**
+   * Returns a Response whose body hands each upstream chunk to the consumer first and to the
+   * session second. Backpressure is the consumer's: nothing is read before it asks.
+   */
+  const tee = (
+    session: TapeSession,
+    response: Response,
+    signal: AbortSignal | undefined,
+  ): Response => {
+    const status = response.status;
+    const httpError =
+      status < 200 || status >= 300 ? `HTTP ${status} ${response.statusText}`.trim() : undefined;
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          reader ??= (response.body as ReadableStream<Uint8Array>).getReader();
+          let result: ReadableStreamReadResult<Uint8Array>;
+          try {
+            result = await reader.read();
+          } catch (error) {
+            const aborted = signal?.aborted === true;
+            safely(session, () =>
+              session.end(
+                aborted ? 'aborted' : 'upstream-error',
+                describe(aborted ? (signal?.reason ?? error) : error),
+              ),
+            );
+            controller.error(error);
+            return;
+          }
+          if (result.done) {
+            controller.close();
+            safely(session, () => session.end(finalOutcome(status), httpError));
+            return;
+          }
+          controller.enqueue(result.value);
+          safely(session, () => session.onChunk(result.value));
+        },
+        cancel(reason) {
+          safely(session, () =>
+            session.end(
+              'aborted',
+              `the consumer cancelled the stream${reason === undefined ? '' : `: ${describe(reason)}`}`,
+            ),
+          );
+          return (reader ?? (response.body as ReadableStream<Uint8Array>)).cancel(reason);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const wrapped = new Response(body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+    for (const property of ['url', 'redirected', 'type'] as const) {
+      Object.defineProperty(wrapped, property, { value: response[property] });
+    }
+    return wrapped;
+  };
+
+  /** Records `response` when it should be; otherwise returns it untouched. */
+  const recordFetchResponse = (
+    decision: Decision | undefined,
+    response: Response,
+    signal: AbortSignal | undefined,
+  ): Response => {
+    if (!decision) return response;
+    const session = start(decision, response);
+    if (!session) return response;
+    if (!response.body) {
+      safely(session, () =>
+        session.end(
+          finalOutcome(response.status),
+          response.ok ? undefined : `HTTP ${response.status}`,
+        ),
+      );
+      return response;
+    }
+    try {
+      return tee(session, response, signal);
+    } catch (error) {
+      report('RECORDER_FAILURE', `could not tee the response: ${describe(error)}`, error, {
+        tapeId: session.spanId,
+      });
+      safely(session, () => session.end('incomplete', 'the recorder could not read this stream'));
+      return response;
+    }
+  };
+
+  const wrap = (fetchImpl: typeof fetch): typeof fetch =>
+    async function recordedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+      if (closed || bypass.getStore()) return fetchImpl(input, init);
+      let request: Request;
+      try {
+        request = new Request(input, init);
+      } catch {
+        // Let fetch itself report what is wrong with the arguments.
+        return fetchImpl(input, init);
+      }
+      const decision = await decide(request);
+      const response = await bypass.run(true, () => fetchImpl(request));
+      return recordFetchResponse(decision, response, request.signal);
+    };
+
+  // node:http(s): the interceptor parses the upstream response beside the consumer's own
+  // parser, so reading it never touches what the consumer receives.
+  const recordClientRequest = (decision: Decision, request: Request, response: Response) => {
+    const session = start(decision, response);
+    if (!session) {
+      response.body?.cancel().catch(() => {});
+      return;
+    }
+    const status = response.status;
+    const httpError = response.ok ? undefined : `HTTP ${status} ${response.statusText}`.trim();
+    if (!response.body) {
+      safely(session, () => session.end(finalOutcome(status), httpError));
+      return;
+    }
+    const reader = response.body.getReader();
+    const raw = getRawRequest(request) as ClientRequest | undefined;
+    let upstreamTrouble = false;
+    const socket = raw?.socket;
+    socket?.once('error', () => {
+      upstreamTrouble = true;
+    });
+    socket?.once('end', () => {
+      upstreamTrouble = true;
+    });
+    raw?.once('close', () => {
+      // A stream that ended normally has delivered its end to our reader by now.
+      setImmediate(() => {
+        if (session.ended) return;
+        safely(session, () =>
+          session.end(
+            upstreamTrouble ? 'upstream-error' : 'aborted',
+            upstreamTrouble
+              ? 'the upstream connection closed mid-stream'
+              : 'the consumer destroyed the request',
+          ),
+        );
+        reader.cancel().catch(() => {});
+      });
+    });
+    void (async () => {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          session.onChunk(value);
+        }
+        safely(session, () => session.end(finalOutcome(status), httpError));
+      } catch (error) {
+        safely(session, () => session.end('upstream-error', describe(error)));
+      }
+    })();
+  };
+
+  let interceptor: BatchInterceptor<[ClientRequestInterceptor, FetchInterceptor]> | undefined;
+
+  const install = () => {
+    if (interceptor) return;
+    if (closed) {
+      throw new TapedeckError({
+        code: 'INVALID_ARGUMENT',
+        message: 'recorder.install: the recorder is closed',
+      });
+    }
+    const clientRequest = new ClientRequestInterceptor();
+    const fetchInterceptor = new FetchInterceptor();
+    const pureFetch = globalThis.fetch;
+    const pendingClientRequests = new Map<string, Promise<Decision | undefined>>();
+
+    fetchInterceptor.on('request', async ({ request, controller }) => {
+      if (bypass.getStore()) return;
+      const decision = await decide(request);
+      // Only requests that ask for a stream are taken over; everything else passes through.
+      if (!decision?.askedForStream) return;
+      let response: Response;
+      try {
+        response = await bypass.run(true, () => pureFetch(request));
+      } catch (error) {
+        controller.errorWith(error as Error);
+        return;
+      }
+      let recorded = recordFetchResponse(decision, response, request.signal);
+      if (recorded.headers.has('content-encoding')) {
+        // fetch already decoded the body; the interceptor would decode it again.
+        const headers = new Headers(recorded.headers);
+        headers.delete('content-encoding');
+        headers.delete('content-length');
+        recorded = new Response(recorded.body, {
+          status: recorded.status,
+          statusText: recorded.statusText,
+          headers,
+        });
+      }
+      controller.respondWith(recorded);
+    });
+
+    clientRequest.on('request', ({ request, requestId }) => {
+      if (bypass.getStore()) return;
+      pendingClientRequests.set(requestId, decide(request));
+      (getRawRequest(request) as ClientRequest | undefined)?.once?.('close', () =>
+        pendingClientRequests.delete(requestId),
+      );
+    });
+    clientRequest.on('response', ({ request, requestId, response, isMockedResponse }) => {
+      const pending = pendingClientRequests.get(requestId);
+      pendingClientRequests.delete(requestId);
+      if (!pending || isMockedResponse) return;
+      const ok = response.status >= 200 && response.status < 300;
+      if (ok && !isEventStream(response.headers)) {
+        response.body?.cancel().catch(() => {});
+        return;
+      }
+      // Return at once: the interceptor holds the consumer's socket events until we do.
+      void pending.then((decision) => {
+        if (decision) recordClientRequest(decision, request, response);
+        else response.body?.cancel().catch(() => {});
+      });
+    });
+
+    interceptor = new BatchInterceptor({
+      name: 'tapedeck-recorder',
+      interceptors: [clientRequest, fetchInterceptor],
+    });
+    interceptor.apply();
+  };
+
+  const uninstall = () => {
+    interceptor?.dispose();
+    interceptor = undefined;
+  };
+
+  const flush = async () => {
+    flushActive();
+    await Promise.all([...active].map((session) => session.chain));
+    await Promise.all([...settling]);
+  };
+
+  return {
+    fetch: wrap((input, init) => globalThis.fetch(input, init)),
+    wrap,
+    install,
+    uninstall,
+    flush,
+    stats: () => ({ ...counters, byOutcome: { ...counters.byOutcome }, recording: active.size }),
+    async close() {
+      uninstall();
+      closed = true;
+      for (const session of [...active]) {
+        safely(session, () => session.end('incomplete', 'the recorder was closed mid-stream'));
+      }
+      await flush();
+      timer?.stop();
+      timer = undefined;
+    },
+  };
+}

@@ -1,0 +1,221 @@
+import { createParser, type ParseError, type SseParser } from '@tapedeck/sse';
+import type {
+  StreamFamily,
+  TapedeckErrorCode,
+  TapeEvent,
+  TapeHead,
+  TapeOutcome,
+  TapeStore,
+} from '@tapedeck/types';
+import { detectFamily, extractStreamInfo, parseEventData, TapedeckError } from '@tapedeck/types';
+
+/** Keys learnt from the stream's events. */
+interface LearntKeys {
+  upstreamSpanId?: string;
+  responseId?: string;
+  model?: string;
+}
+
+/** How many leading events are parsed as JSON to learn the tape's keys and family. */
+const KEY_SCAN_EVENTS = 16;
+/** Unflushed bytes above which a stream flushes before the interval (bounds memory). */
+const EARLY_FLUSH_BYTES = 1024 * 1024;
+
+/** What a session needs from the recorder that owns it. */
+export interface SessionHost {
+  store: TapeStore;
+  now(): number;
+  maxTapeBytes: number;
+  report(
+    code: TapedeckErrorCode,
+    message: string,
+    cause: unknown,
+    context: Record<string, unknown>,
+  ): void;
+  requestEarlyFlush(session: TapeSession): void;
+  onEnded(session: TapeSession, outcome: TapeOutcome): void;
+}
+
+/**
+ * One stream being recorded. The consumer's path only calls {@link TapeSession.onChunk}, which
+ * copies the chunk and returns; parsing and store writes happen in {@link TapeSession.flush}.
+ */
+export class TapeSession {
+  readonly spanId: string;
+  ended = false;
+  /** Settles when every write issued so far has settled. */
+  chain: Promise<void> = Promise.resolve();
+  bytes = 0;
+  events = 0;
+
+  private readonly head: TapeHead;
+  private readonly host: SessionHost;
+  private readonly parser: SseParser;
+  private pendingChunks: Array<{ offsetMs: number; bytes: Uint8Array }> = [];
+  private pendingBytes = 0;
+  private parsedEvents: TapeEvent[] = [];
+  private firstEvents: Array<{ data: string; type: string }> = [];
+  private currentOffsetMs = 0;
+  private learnt: LearntKeys = {};
+  private family: StreamFamily;
+  private headWritten = false;
+  private failed = false;
+  private truncated = false;
+
+  constructor(head: TapeHead, host: SessionHost) {
+    this.head = head;
+    this.host = host;
+    this.spanId = head.spanId;
+    this.family = head.family;
+    this.parser = createParser({
+      onEvent: (event) => {
+        this.parsedEvents.push({
+          index: event.index,
+          offsetMs: this.currentOffsetMs,
+          byteStart: event.byteStart,
+          byteEnd: event.byteEnd,
+          type: event.type,
+          id: event.id,
+          data: event.data,
+          ...(event.retry === undefined ? {} : { retry: event.retry }),
+        });
+        if (this.firstEvents.length < KEY_SCAN_EVENTS) {
+          this.firstEvents.push({ data: event.data, type: event.type });
+        }
+      },
+      onError: (error: ParseError) => {
+        // An unterminated last event stays in the raw bytes; only a limit breach is a failure.
+        if (error.type === 'incomplete-event') return;
+        this.host.report('RECORDER_FAILURE', error.message, error, {
+          tapeId: this.spanId,
+          byteOffset: error.byteOffset,
+        });
+      },
+    });
+  }
+
+  /** Hot path: keep a copy of the chunk and its arrival time. Never throws. */
+  onChunk(bytes: Uint8Array): void {
+    if (this.ended || this.truncated) return;
+    const offsetMs = Math.max(0, this.host.now() - this.head.startedAt);
+    let copy = bytes.slice();
+    const room = this.host.maxTapeBytes - this.bytes;
+    if (copy.byteLength > room) {
+      copy = copy.subarray(0, room);
+      this.truncated = true;
+      this.host.report(
+        'RECORDER_FAILURE',
+        `tape ${this.spanId} reached maxTapeBytes (${this.host.maxTapeBytes}); the rest of the stream is not recorded`,
+        undefined,
+        { tapeId: this.spanId, byteOffset: this.host.maxTapeBytes },
+      );
+    }
+    this.pendingChunks.push({ offsetMs, bytes: copy });
+    this.bytes += copy.byteLength;
+    this.pendingBytes += copy.byteLength;
+    if (this.pendingBytes >= EARLY_FLUSH_BYTES) this.host.requestEarlyFlush(this);
+  }
+
+  /** Parses what arrived since the last flush and queues the store writes. */
+  flush(): void {
+    const chunks = this.pendingChunks;
+    if (chunks.length === 0 && this.headWritten) return;
+    this.pendingChunks = [];
+    this.pendingBytes = 0;
+    if (this.failed) return;
+    try {
+      for (const chunk of chunks) {
+        this.currentOffsetMs = chunk.offsetMs;
+        this.parser.feed(chunk.bytes);
+      }
+    } catch (error) {
+      this.host.report('RECORDER_FAILURE', 'parsing the stream failed', error, {
+        tapeId: this.spanId,
+      });
+    }
+    const events = this.parsedEvents;
+    this.parsedEvents = [];
+    this.events += events.length;
+    this.learnKeys(events);
+    this.writeHeadOnce();
+    if (chunks.length > 0 || events.length > 0) {
+      this.enqueue('append', () => this.host.store.append(this.spanId, { chunks, events }));
+    }
+  }
+
+  /** Ends the recording with an outcome; safe to call more than once (the first call wins). */
+  end(outcome: TapeOutcome, error?: string): void {
+    if (this.ended) return;
+    this.flush();
+    this.ended = true;
+    try {
+      this.parser.end();
+    } catch {}
+    const events = this.parsedEvents;
+    this.parsedEvents = [];
+    if (events.length > 0) {
+      this.events += events.length;
+      this.enqueue('append', () => this.host.store.append(this.spanId, { chunks: [], events }));
+    }
+    const durationMs = Math.max(0, this.host.now() - this.head.startedAt);
+    const finishError =
+      error ??
+      (this.truncated ? `truncated at maxTapeBytes (${this.host.maxTapeBytes})` : undefined);
+    this.enqueue('finish', () =>
+      this.host.store.finish(this.spanId, {
+        outcome,
+        durationMs,
+        ...(finishError === undefined ? {} : { error: finishError }),
+        ...this.learnt,
+      }),
+    );
+    this.host.onEnded(this, outcome);
+  }
+
+  private learnKeys(events: TapeEvent[]): void {
+    // The events decide the family (they are what the server sent) until the head is written.
+    if (!this.headWritten && this.firstEvents.length > 0) {
+      const { method, url, body } = this.head.request;
+      this.family = detectFamily({ url, method, body }, this.firstEvents);
+    }
+    if (this.learnt.upstreamSpanId || this.learnt.responseId) return;
+    for (const event of events) {
+      if (event.index >= KEY_SCAN_EVENTS) break;
+      const parsed = parseEventData(this.family, { data: event.data, type: event.type });
+      if (!parsed.ok) continue;
+      this.learnt = { ...extractStreamInfo(this.family, parsed.value), ...this.learnt };
+      if (this.learnt.upstreamSpanId || this.learnt.responseId) break;
+    }
+  }
+
+  private writeHeadOnce(): void {
+    if (this.headWritten) return;
+    this.headWritten = true;
+    const head: TapeHead = { ...this.head, family: this.family };
+    if (this.learnt.upstreamSpanId) head.upstreamSpanId = this.learnt.upstreamSpanId;
+    if (this.learnt.responseId) head.responseId = this.learnt.responseId;
+    if (this.learnt.model && !head.model) head.model = this.learnt.model;
+    this.enqueue('put', () => this.host.store.put(head));
+  }
+
+  private enqueue(operation: string, write: () => Promise<void>): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failed) return;
+      try {
+        await write();
+      } catch (error) {
+        // One failed write means later ones would only fail after it (no tape, gaps in bytes).
+        this.failed = true;
+        const detail = TapedeckError.isInstance(error) ? error.message : String(error);
+        this.host.report(
+          'STORE_FAILURE',
+          `store.${operation} failed for tape ${this.spanId}: ${detail}`,
+          error,
+          {
+            tapeId: this.spanId,
+          },
+        );
+      }
+    });
+  }
+}
