@@ -40,8 +40,11 @@ export type ChatDelta = z.infer<typeof chatDeltaSchema>;
 export const chatChoiceChunkSchema = z.looseObject({
   index: z.number().int(),
   delta: chatDeltaSchema,
-  /** `stop`, `length`, `tool_calls`, `content_filter`, `error`, … or null until the end. */
-  finish_reason: z.string().nullish(),
+  /**
+   * `stop`, `length`, `tool_calls`, `content_filter`, `error`, … or null until the end.
+   * Required (null until the end), as OpenAI sends it and @openrouter/sdk demands it.
+   */
+  finish_reason: z.string().nullable(),
   logprobs: z.unknown().optional(),
 });
 /** One choice within a chunk. */

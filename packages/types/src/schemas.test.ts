@@ -146,5 +146,14 @@ describe('chat-completion chunk schema', () => {
     };
     expect(chatCompletionChunkSchema.parse(chunk)).toEqual(chunk);
     expect(chatCompletionChunkSchema.safeParse({ ...chunk, created: 'now' }).success).toBe(false);
+    // finish_reason is required (null until the end), as @openrouter/sdk requires it.
+    const withoutFinish = { ...chunk, choices: [{ index: 0, delta: { content: 'a' } }] };
+    expect(
+      parseEventData('chat-completions', { data: JSON.stringify(withoutFinish) }),
+    ).toMatchObject({
+      ok: false,
+      problem: 'schema-mismatch',
+      path: ['choices', 0, 'finish_reason'],
+    });
   });
 });
