@@ -147,6 +147,44 @@ describe('detectFamily', () => {
   });
 });
 
+describe('OpenAI-shaped lifecycle events', () => {
+  // OpenAI's response object leaves out fields @openrouter/sdk requires (presence_penalty,
+  // frequency_penalty, completed_at). Both call such an event not known; its value is kept,
+  // so the keys and the output can still be read from it.
+  const data = JSON.stringify({
+    type: 'response.created',
+    sequence_number: 0,
+    response: {
+      id: 'resp_openai',
+      object: 'response',
+      created_at: 1,
+      status: 'in_progress',
+      model: 'gpt-4.1',
+      output: [],
+      error: null,
+      incomplete_details: null,
+      instructions: null,
+      metadata: {},
+      parallel_tool_calls: true,
+      temperature: 1,
+      top_p: 1,
+      tool_choice: 'auto',
+      tools: [],
+    },
+  });
+
+  it('is a schema-mismatch that still carries the value for extractStreamInfo', () => {
+    const result = parseEventData('openresponses', { data });
+    expect(result).toMatchObject({ ok: false, problem: 'schema-mismatch' });
+    expect(!result.ok && result.path?.[0]).toBe('response');
+    const value = result.ok ? result.value : result.value;
+    expect(extractStreamInfo('openresponses', value)).toEqual({
+      responseId: 'resp_openai',
+      model: 'gpt-4.1',
+    });
+  });
+});
+
 describe('extractStreamInfo', () => {
   it('reads the keys of each family', () => {
     expect(extractStreamInfo('opper', { span_id: 'abc' })).toEqual({ upstreamSpanId: 'abc' });
