@@ -8,7 +8,7 @@ import { createParser as createAnchorParser } from '../packages/sse/node_modules
 
 const TARGET_BYTES = 50 * 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;
-const RUNS = Number(process.env.RUNS ?? 7);
+const RUNS = 7;
 
 // A seeded PRNG so every run and every machine measures the same stream.
 let state = 42;

@@ -1,5 +1,5 @@
 export type { EncodeEventInput } from './encode.js';
-export { encodeEvent } from './encode.js';
+export { encodeEvent, encodeEventText } from './encode.js';
 export type {
   CreateParserOptions,
   ParsedEvent,
@@ -8,3 +8,5 @@ export type {
   SseParser,
 } from './parser.js';
 export { createParser, DEFAULT_MAX_EVENT_BYTES, ParseError } from './parser.js';
+export type { SseParserStreamOptions } from './streams.js';
+export { SseEncoderStream, SseParserStream } from './streams.js';
