@@ -1,8 +1,9 @@
-import { type Tape, TapedeckError } from '@tapedeck/types';
-import { http, passthrough, type RequestHandler } from 'msw';
+import { createRecorder, type Recorder } from '@tapedeck/recorder';
+import { type Tape, TapedeckError, type TapeStore } from '@tapedeck/types';
+import { bypass, http, passthrough, type RequestHandler } from 'msw';
 import { createTapeMatcher, toMatchableRequest } from './matching.js';
 import { resolveTiming } from './plan.js';
-import { createBytesStream, createReplayStream } from './replay-stream.js';
+import { createBytesStream, createReplayStream, withPromptCancelTee } from './replay-stream.js';
 import type {
   ReplayFault,
   ReplayFaults,
@@ -112,7 +113,8 @@ function faultsFor(faults: ReplayFaults | undefined, attempt: number): ReplayFau
   return [faults];
 }
 
-function unmatchedResponse(miss: ReplayMiss): Response {
+/** The answer to an unmatched request under `onUnmatched: 'error'`. */
+export function unmatchedResponse(miss: ReplayMiss): Response {
   return new Response(
     jsonBody({
       error: { message: miss.message, type: 'tapedeck_no_matching_tape', code: 'NO_MATCHING_TAPE' },
@@ -124,6 +126,84 @@ function unmatchedResponse(miss: ReplayMiss): Response {
       headers: { 'content-type': 'application/json', 'x-tapedeck-error': 'NO_MATCHING_TAPE' },
     },
   );
+}
+
+function copyHeaders(source: Headers): Headers {
+  const headers = new Headers();
+  source.forEach((value, name) => {
+    if (!TRANSFER_HEADERS.has(name)) headers.set(name, value);
+  });
+  return headers;
+}
+
+/**
+ * Hands the upstream body on unchanged, but lets the client's cancel return at once: the
+ * upstream body is a branch of MSW's own tee for bypassed requests, and waiting on its cancel
+ * would hang the client. `beforeEnd` runs before the client sees the end of the body.
+ */
+function promptBody(
+  body: ReadableStream<Uint8Array>,
+  beforeEnd: () => Promise<void>,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return withPromptCancelTee(
+    new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          let result: ReadableStreamReadResult<Uint8Array>;
+          try {
+            result = await reader.read();
+          } catch (error) {
+            await beforeEnd();
+            controller.error(error);
+            return;
+          }
+          if (!result.done) {
+            controller.enqueue(result.value);
+            return;
+          }
+          await beforeEnd();
+          controller.close();
+        },
+        cancel(reason) {
+          reader.cancel(reason).catch(() => {});
+          void beforeEnd();
+        },
+      },
+      { highWaterMark: 0 },
+    ),
+  );
+}
+
+/** Records unmatched requests against the real upstream (modes `record` and `auto`). */
+function createUpstreamRecorder(store: TapeStore, onRecorded: () => void) {
+  let recorder: Recorder | undefined;
+  return {
+    async fetch(request: Request): Promise<Response> {
+      recorder ??= createRecorder({
+        store,
+        onError: (error) => console.warn(error.message),
+      });
+      const active = recorder;
+      const upstream = active.wrap((input, init) => fetch(bypass(input as Request, init)));
+      const response = await upstream(request);
+      let saved: Promise<void> | undefined;
+      // The tape is in the store before the client reads the end of the stream, so the next
+      // request (or the next test) can replay it.
+      const save = () => {
+        saved ??= active.flush().then(onRecorded, (error: unknown) => {
+          console.warn(`[tapedeck] could not save the recorded tape: ${String(error)}`);
+        });
+        return saved;
+      };
+      if (!response.body) await save();
+      return new Response(response.body ? promptBody(response.body, save) : null, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: copyHeaders(response.headers),
+      });
+    },
+  };
 }
 
 /**
@@ -160,10 +240,15 @@ export function createReplayHandlers(options: ReplayOptions): RequestHandler[] {
   const mode = resolveMode(options.mode);
   const matcher = createTapeMatcher({ store, matchRequestsBy, order });
   const attempts = new Map<string, number>();
+  const upstream =
+    mode === 'record' || mode === 'auto'
+      ? createUpstreamRecorder(store, () => matcher.refresh())
+      : undefined;
 
   const handler = http.all('*', async ({ request }) => {
     if (filter && !filter(request)) return undefined;
     if (mode === 'passthrough') return passthrough();
+    if (mode === 'record') return upstream!.fetch(request);
     const matchable = await toMatchableRequest(request);
     const result = await matcher.match(matchable);
     if (result.matched) {
@@ -175,6 +260,7 @@ export function createReplayHandlers(options: ReplayOptions): RequestHandler[] {
       return tapeResponse(result.tape, planned, request, options);
     }
     const { miss } = result;
+    if (mode === 'auto') return upstream!.fetch(request);
     if (onUnmatched === 'bypass') return passthrough();
     if (onUnmatched === 'warn') {
       console.warn(miss.message);
