@@ -37,6 +37,7 @@ export type {
   Annotation,
   ContentPart,
   OpenResponsesEvent,
+  OpenResponsesEventOfType,
   OpenResponsesKnownEvent,
   OpenResponsesStreamEvent,
   OpenResponsesUnknownEvent,

@@ -559,6 +559,19 @@ export const openResponsesKnownEventSchema = z.discriminatedUnion('type', [
 /** Every OpenResponses event tapedeck knows. */
 export type OpenResponsesKnownEvent = z.infer<typeof openResponsesKnownEventSchema>;
 
+/**
+ * The known event with this `type`.
+ *
+ * @example
+ * ```ts
+ * type Delta = OpenResponsesEventOfType<'response.output_text.delta'>; // {type, delta, logprobs, …}
+ * ```
+ */
+export type OpenResponsesEventOfType<Type extends OpenResponsesKnownEvent['type']> = Extract<
+  OpenResponsesKnownEvent,
+  { type: Type }
+>;
+
 /** The `type` of every known OpenResponses event (49, the same set as @openrouter/sdk 1.3.19). */
 export const OPENRESPONSES_EVENT_TYPES: readonly OpenResponsesKnownEvent['type'][] = Object.freeze(
   openResponsesKnownEventSchema.options.map((option) => option.shape.type.value),

@@ -8,6 +8,7 @@ import {
 } from './chat-completions.js';
 import {
   OPENRESPONSES_EVENT_TYPES,
+  type OpenResponsesEventOfType,
   openResponsesEventSchema,
   openResponsesKnownEventSchema,
   openResponsesStreamEventSchema,
@@ -57,6 +58,19 @@ describe('Opper chunk schema', () => {
 });
 
 describe('OpenResponses schemas', () => {
+  it('type each known event by its `type`', () => {
+    const result = parseEventData('openresponses', {
+      data: '{"type":"response.function_call_arguments.done","sequence_number":1,"item_id":"f","output_index":0,"name":"n","arguments":"{}"}',
+    });
+    if (!(result.ok && result.known)) throw new Error('expected a known event');
+    if (result.value.type !== 'response.function_call_arguments.done') {
+      throw new Error('expected function_call_arguments.done');
+    }
+    // Narrowing on `type` gives the event's own fields.
+    const event: OpenResponsesEventOfType<'response.function_call_arguments.done'> = result.value;
+    expect([event.name, event.arguments]).toEqual(['n', '{}']);
+  });
+
   it('list 49 distinct event types', () => {
     expect(new Set(OPENRESPONSES_EVENT_TYPES).size).toBe(49);
   });
