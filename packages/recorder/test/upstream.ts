@@ -12,7 +12,7 @@ export interface Reply {
   /** Milliseconds between chunks (default 1). */
   delayMs?: number;
   /** After the chunks: end normally, reset the connection, or keep it open. */
-  then?: 'end' | 'reset' | 'hang';
+  ending?: 'end' | 'reset' | 'hang';
   /** Called after each chunk is written, with its index. */
   onChunkWritten?: (index: number) => void;
 }
@@ -51,8 +51,8 @@ export async function startUpstream(
       const delayMs = reply.delayMs ?? 1;
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
-    if (reply.then === 'reset') res.socket?.resetAndDestroy();
-    else if (reply.then !== 'hang') res.end();
+    if (reply.ending === 'reset') res.socket?.resetAndDestroy();
+    else if (reply.ending !== 'hang') res.end();
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

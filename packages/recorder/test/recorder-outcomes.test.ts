@@ -1,0 +1,285 @@
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// A default import, as SDKs use it: the interceptor patches the module object.
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TapeStore } from '@tapedeck/types';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryStore, createRecorder, createSqliteStore } from '../src/index.js';
+import { concatBytes, expectSameBytes, type Reply, readChunks, startUpstream } from './upstream.js';
+
+const opperBytes = new Uint8Array(readFileSync('/work/shared/formats/samples/opper-text.sse'));
+const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
+// The opper sample event by event: 8 events of one chunk each.
+const opperEvents = text(opperBytes)
+  .split(/(?<=\n\n)/)
+  .map((event) => new TextEncoder().encode(event));
+
+const opperInit = {
+  method: 'POST',
+  headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+  body: '{"name":"capital","input":"France"}',
+};
+
+const replies = new Map<string, Reply>([
+  ['complete', { chunks: opperEvents }],
+  ['hang-after-3', { chunks: opperEvents.slice(0, 3), ending: 'hang' }],
+  ['reset-after-2', { chunks: opperEvents.slice(0, 2), ending: 'reset' }],
+  [
+    'rate-limited',
+    {
+      status: 429,
+      headers: { 'content-type': 'application/json', 'retry-after': '7' },
+      chunks: ['{"error":{"message":"Rate limit exceeded","code":429}}'],
+    },
+  ],
+]);
+
+describe('outcomes against a real upstream', () => {
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  let directory: string;
+  let store: TapeStore;
+
+  beforeAll(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'tapedeck-outcomes-'));
+    store = createSqliteStore({ path: join(directory, 'tapes.sqlite') });
+    upstream = await startUpstream(({ url }) => {
+      const reply = replies.get(new URL(url, 'http://x').searchParams.get('reply') ?? '');
+      if (!reply) throw new Error(`no reply for ${url}`);
+      return reply;
+    });
+  });
+  afterAll(async () => {
+    await upstream.close();
+    await store.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  async function onlyTape(marker: string) {
+    const { tapes } = await store.list({ urlContains: marker });
+    expect(tapes).toHaveLength(1);
+    return (await store.get(tapes[0]!.spanId))!;
+  }
+
+  /** Reads until `eventCount` events have arrived, then returns the reader and the bytes. */
+  async function readEvents(body: ReadableStream<Uint8Array>, eventCount: number) {
+    const reader = body.getReader();
+    const chunks: Uint8Array[] = [];
+    while (text(concatBytes(chunks)).split('\n\n').length - 1 < eventCount) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error('the stream ended early');
+      chunks.push(value);
+    }
+    return { reader, received: concatBytes(chunks) };
+  }
+
+  it('a consumer that cancels mid-stream leaves an aborted tape with every event it received', async () => {
+    const recorder = createRecorder({ store });
+    const response = await recorder.fetch(
+      `${upstream.url}/v2/call/stream?reply=hang-after-3&m=cancel`,
+      opperInit,
+    );
+    const { reader, received } = await readEvents(response.body!, 3);
+    await reader.cancel();
+    await recorder.close();
+    const tape = await onlyTape('m=cancel');
+    expect(tape.outcome).toBe('aborted');
+    expect(tape.error).toMatch(/cancelled/);
+    expectSameBytes(tape.raw, received);
+    expect(tape.events).toHaveLength(3);
+    expect(tape.upstreamSpanId).toBe('3f1c9a52-7d4e-4b8a-9c1e-5a6b7c8d9e0f');
+  });
+
+  it('an AbortSignal fired mid-stream gives the consumer the AbortError and an aborted tape', async () => {
+    const recorder = createRecorder({ store });
+    const controller = new AbortController();
+    const response = await recorder.fetch(
+      `${upstream.url}/v2/call/stream?reply=hang-after-3&m=signal`,
+      {
+        ...opperInit,
+        signal: controller.signal,
+      },
+    );
+    const { reader } = await readEvents(response.body!, 3);
+    controller.abort();
+    await expect(reader.read()).rejects.toThrow(/abort/i);
+    await recorder.close();
+    const tape = await onlyTape('m=signal');
+    expect(tape.outcome).toBe('aborted');
+    expect(tape.events).toHaveLength(3);
+  });
+
+  it('an upstream reset mid-stream reaches the consumer as before and leaves an upstream-error tape', async () => {
+    const recorder = createRecorder({ store });
+    const plain = await fetch(`${upstream.url}/v2/call/stream?reply=reset-after-2`, opperInit);
+    const plainError = await readChunks(plain.body).catch((error: unknown) => error);
+    expect(plainError).toBeInstanceOf(Error);
+
+    const response = await recorder.fetch(
+      `${upstream.url}/v2/call/stream?reply=reset-after-2&m=reset`,
+      opperInit,
+    );
+    const recordedError = await readChunks(response.body).catch((error: unknown) => error);
+    expect(String(recordedError)).toBe(String(plainError));
+    await recorder.close();
+    const tape = await onlyTape('m=reset');
+    expect(tape.outcome).toBe('upstream-error');
+    expect(tape.error).toBeTruthy();
+    expectSameBytes(tape.raw, concatBytes(opperEvents.slice(0, 2)));
+    expect(tape.events).toHaveLength(2);
+  });
+
+  it('HTTP 429 to a request that asked for a stream is an http-error tape with the body', async () => {
+    const recorder = createRecorder({ store });
+    const response = await recorder.fetch(`${upstream.url}/v1/responses?reply=rate-limited&m=429`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model":"m","input":"hi","stream":true}',
+    });
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('7');
+    expect(await response.text()).toBe('{"error":{"message":"Rate limit exceeded","code":429}}');
+    await recorder.close();
+    const tape = await onlyTape('m=429');
+    expect(tape.outcome).toBe('http-error');
+    expect(tape.error).toBe('HTTP 429 Too Many Requests');
+    expect(tape.response).toMatchObject({ status: 429, statusText: 'Too Many Requests' });
+    expect(text(tape.raw)).toBe('{"error":{"message":"Rate limit exceeded","code":429}}');
+    expect(tape.family).toBe('openresponses');
+  });
+
+  it('a JSON response to a request that did not ask for a stream is not recorded', async () => {
+    const recorder = createRecorder({ store });
+    const response = await recorder.fetch(
+      `${upstream.url}/v1/other?reply=rate-limited&m=plain-json`,
+    );
+    expect(response.status).toBe(429);
+    await response.text();
+    await recorder.close();
+    expect((await store.list({ urlContains: 'm=plain-json' })).tapes).toEqual([]);
+  });
+
+  it('under install(), a fetch consumer that cancels is aborted too', async () => {
+    const recorder = createRecorder({ store });
+    recorder.install();
+    try {
+      const response = await fetch(
+        `${upstream.url}/v2/call/stream?reply=hang-after-3&m=installed-cancel`,
+        opperInit,
+      );
+      const { reader } = await readEvents(response.body!, 3);
+      await reader.cancel();
+    } finally {
+      recorder.uninstall();
+    }
+    await recorder.close();
+    const tape = await onlyTape('m=installed-cancel');
+    expect(tape.outcome).toBe('aborted');
+    expect(tape.events).toHaveLength(3);
+  });
+
+  it('under install(), node:http requests are recorded (complete) and a destroyed request is aborted', async () => {
+    const recorder = createRecorder({ store });
+    recorder.install();
+    const get = (marker: string) => {
+      const request = http.request(`${upstream.url}/v2/call/stream?${marker}`, {
+        method: 'POST',
+        headers: {
+          accept: 'text/event-stream',
+          'content-type': 'application/json',
+          authorization: 'Bearer sk-http',
+        },
+      });
+      request.end(opperInit.body);
+      return request;
+    };
+    try {
+      const complete = get('reply=complete&m=http-complete');
+      const [response] = (await once(complete, 'response')) as [
+        import('node:http').IncomingMessage,
+      ];
+      const parts: Buffer[] = [];
+      for await (const part of response) parts.push(part as Buffer);
+      expectSameBytes(new Uint8Array(Buffer.concat(parts)), opperBytes);
+
+      const destroyed = get('reply=hang-after-3&m=http-destroy');
+      const [hanging] = (await once(destroyed, 'response')) as [
+        import('node:http').IncomingMessage,
+      ];
+      let seen = '';
+      for await (const part of hanging) {
+        seen += String(part);
+        if (seen.split('\n\n').length - 1 >= 3) break;
+      }
+      destroyed.destroy();
+      await once(destroyed, 'close');
+    } finally {
+      recorder.uninstall();
+    }
+    await recorder.flush();
+    // The destroyed request's tape ends when its socket closes.
+    await expect
+      .poll(async () => (await store.list({ urlContains: 'm=http-destroy' })).tapes[0]?.outcome)
+      .toBe('aborted');
+    await recorder.close();
+    const complete = await onlyTape('m=http-complete');
+    expect(complete.outcome).toBe('complete');
+    expectSameBytes(complete.raw, opperBytes);
+    expect(complete.upstreamSpanId).toBe('3f1c9a52-7d4e-4b8a-9c1e-5a6b7c8d9e0f');
+    expect(complete.request.headers.authorization).toBe('[REDACTED]');
+    const destroyedTape = await onlyTape('m=http-destroy');
+    expect(destroyedTape.events).toHaveLength(3);
+  });
+});
+
+describe('flush timing', () => {
+  it('writes buffered events when the flush timer fires, not before', async () => {
+    const store = createMemoryStore();
+    let tick: (() => void) | undefined;
+    let intervalMs = 0;
+    let clock = 1_000;
+    const recorder = createRecorder({
+      store,
+      flushIntervalMs: 250,
+      _internal: {
+        now: () => clock,
+        setInterval: (callback, ms) => {
+          tick = callback;
+          intervalMs = ms;
+          return { stop: () => {} };
+        },
+      },
+    });
+    const upstream = await startUpstream(() => ({
+      chunks: opperEvents.slice(0, 2),
+      ending: 'hang',
+    }));
+    try {
+      const response = await recorder.fetch(`${upstream.url}/v2/call/stream`, opperInit);
+      const reader = response.body!.getReader();
+      let received = '';
+      while (received.split('\n\n').length - 1 < 2) {
+        clock += 5;
+        received += text((await reader.read()).value!);
+      }
+      expect(intervalMs).toBe(250);
+      // One macrotask turn lets queued store writes run; no timer has fired, so there are none.
+      await new Promise(setImmediate);
+      expect((await store.list()).tapes).toEqual([]);
+      tick!();
+      await new Promise(setImmediate);
+      const [summary] = (await store.list()).tapes;
+      const tape = await store.get(summary!.spanId);
+      expect(tape?.outcome).toBe('recording');
+      expect(tape?.events.map((event) => event.offsetMs)).toEqual(
+        tape?.chunks.length === 2 ? [5, 10] : [5, 5],
+      );
+      expect(tape?.startedAt).toBe(1_000);
+      await reader.cancel();
+      await recorder.close();
+    } finally {
+      await upstream.close();
+    }
+  });
+});
