@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createParser } from '@tapedeck/sse';
 import type { Tape } from '@tapedeck/types';
 
 /** The built CLI. */
@@ -115,4 +116,134 @@ export function opperTape({
     })),
     events,
   };
+}
+
+/** A CLI process that keeps running (proxy, serve) and the first line it printed on stdout. */
+export interface RunningCli {
+  child: ChildProcess;
+  firstLine: Promise<string>;
+  stderr(): string;
+  /** Sends SIGTERM and resolves to the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `node dist/bin.js …args` in the background. */
+export function startCli(
+  args: string[],
+  { cwd, env = {} }: { cwd: string; env?: Record<string, string> },
+): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1', TAPEDECK_DB: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => resolve(code)),
+  );
+  const firstLine = new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      const newline = stdout.indexOf('\n');
+      if (newline >= 0) resolve(stdout.slice(0, newline));
+    });
+    void exited.then((code) =>
+      reject(new Error(`tapedeck ${args[0]} exited with ${code}: ${stderr}`)),
+    );
+  });
+  return {
+    child,
+    firstLine,
+    stderr: () => stderr,
+    stop: (signal = 'SIGTERM') => {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/**
+ * Builds a complete tape from raw SSE bytes split into chunks, with event byte ranges from
+ * @tapedeck/sse's parser and `stepMs` between chunks.
+ */
+export function tapeFromChunks({
+  spanId,
+  family,
+  chunks,
+  request,
+  stepMs = 5,
+  startedAt = Date.now(),
+}: {
+  spanId: string;
+  family: Tape['family'];
+  chunks: Uint8Array[];
+  request: Tape['request'];
+  stepMs?: number;
+  startedAt?: number;
+}): Tape {
+  const events: Tape['events'] = [];
+  let chunkIndex = 0;
+  const parser = createParser({
+    onEvent: (event) => {
+      events.push({
+        index: event.index,
+        offsetMs: (chunkIndex + 1) * stepMs,
+        byteStart: event.byteStart,
+        byteEnd: event.byteEnd,
+        type: event.type,
+        id: event.id,
+        data: event.data,
+        ...(event.retry === undefined ? {} : { retry: event.retry }),
+      });
+    },
+  });
+  for (const chunk of chunks) {
+    parser.feed(chunk);
+    chunkIndex += 1;
+  }
+  parser.end();
+  const raw = new Uint8Array(Buffer.concat(chunks));
+  return {
+    schemaVersion: 1,
+    spanId,
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    family,
+    request,
+    requestHash: 'unused-by-the-matcher',
+    response: {
+      status: 200,
+      statusText: 'OK',
+      headers: { 'content-type': 'text/event-stream; charset=utf-8' },
+    },
+    startedAt,
+    durationMs: chunks.length * stepMs,
+    outcome: 'complete',
+    eventCount: events.length,
+    byteLength: raw.byteLength,
+    firstEventMs: events[0]?.offsetMs,
+    raw,
+    chunks: chunks.map((chunk, index) => ({
+      offsetMs: (index + 1) * stepMs,
+      byteLength: chunk.byteLength,
+    })),
+    events,
+  };
+}
+
+/** Splits bytes after every blank line (`\n\n`), one network chunk per event. */
+export function splitEvents(raw: Uint8Array): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  let start = 0;
+  for (let index = 1; index < raw.byteLength; index++) {
+    if (raw[index] === 10 && raw[index - 1] === 10) {
+      chunks.push(raw.subarray(start, index + 1));
+      start = index + 1;
+    }
+  }
+  if (start < raw.byteLength) chunks.push(raw.subarray(start));
+  return chunks;
 }
