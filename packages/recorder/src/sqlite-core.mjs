@@ -115,13 +115,34 @@ function writerIsGone(writer) {
  * @param {{path: string; markIncomplete?: boolean}} options
  */
 export function openTapeDatabase({ path, markIncomplete = true }) {
+  let readonly = false;
   if (path !== ':memory:') {
-    // Create the file ourselves so it is private from the first byte; SQLite gives the -wal and
-    // -shm files the same permissions.
-    closeSync(openSync(path, 'a', 0o600));
+    try {
+      // Create the file ourselves so it is private from the first byte; SQLite gives the -wal
+      // and -shm files the same permissions.
+      closeSync(openSync(path, 'a', 0o600));
+    } catch (error) {
+      const code = /** @type {{code?: string}} */ (error).code;
+      // A database the process may read but not write still opens: reads work, and every
+      // write fails with a STORE_FAILURE the recorder reports without touching any stream.
+      if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw error;
+      readonly = true;
+    }
   }
-  const db = new Database(path);
+  const db = new Database(path, { readonly, fileMustExist: readonly });
   try {
+    if (readonly) {
+      const version = /** @type {number} */ (db.pragma('user_version', { simple: true }));
+      if (version !== SQLITE_SCHEMA_VERSION) {
+        throw coreError(
+          version > SQLITE_SCHEMA_VERSION ? 'SCHEMA_VERSION_MISMATCH' : 'STORE_FAILURE',
+          `the tape database ${path} is read-only and has schema version ${version}; this @tapedeck/recorder needs ${SQLITE_SCHEMA_VERSION}`,
+          { path, found: version, expected: SQLITE_SCHEMA_VERSION },
+        );
+      }
+      db.pragma('busy_timeout = 10000');
+      return db;
+    }
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 10000');
     db.pragma('foreign_keys = ON');
