@@ -64,7 +64,9 @@ export function createReplayStream({
   const plan = planReplay({ tape, timing, chunking, faults });
   const { now, delay } = resolveClock(_internal);
   const stop = new AbortController();
-  const startMs = now();
+  // The clock starts when the client first reads, so MSW's own set-up time does not bunch up
+  // the first chunks.
+  let startMs: number | undefined;
   let index = 0;
   let finished = false;
   let streamController: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -97,6 +99,7 @@ export function createReplayStream({
         if (finished) return;
         const piece = plan.pieces[index];
         if (!piece) return;
+        startMs ??= now();
         const waitMs = startMs + piece.atMs - now();
         if (waitMs > 0) {
           await delay(waitMs, stop.signal);
