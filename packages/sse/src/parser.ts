@@ -286,6 +286,15 @@ export function createParser({
     );
   }
 
+  // Reports the current event as too large, forgets it and skips to the next blank line.
+  function dropOversizedEvent(): void {
+    reportTooLarge();
+    clearEvent();
+    carry = [];
+    carryBytes = 0;
+    skipping = true;
+  }
+
   function dispatch(end: number): void {
     if (end - blockStart > maxEventBytes) {
       reportTooLarge();
@@ -520,7 +529,15 @@ export function createParser({
         if (lineStartInChunk === lineEnd) {
           skipping = false;
           startBlock(base + next);
+          // Skipped lines did not move the text cursor: decode afresh from the next line.
+          regionText = null;
         }
+      } else if (base + lineEnd + 1 - blockStart > maxEventBytes && lineStartInChunk !== lineEnd) {
+        // The event outgrew the limit within this line: drop it before reading the line, the
+        // same point at which a chunk boundary inside the line would have dropped it. Only the
+        // first byte of the line end counts here: whether a CR has an LF after it may not be
+        // known yet, and the answer must not depend on where the chunks were split.
+        dropOversizedEvent();
       } else if (lineStartInChunk >= 0) {
         handleLine(buffer, lineStartInChunk, lineEnd, base + next);
       } else {
@@ -543,11 +560,7 @@ export function createParser({
       carry.push(from === 0 ? buffer : buffer.subarray(from));
       carryBytes += length - from;
       if (offset - blockStart > maxEventBytes && !dispatchPending) {
-        reportTooLarge();
-        clearEvent();
-        carry = [];
-        carryBytes = 0;
-        skipping = true;
+        dropOversizedEvent();
         blockStart = offset;
       }
     }

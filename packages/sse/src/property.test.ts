@@ -1,0 +1,188 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { collect } from '../test/helpers.js';
+import { type EncodeEventInput, encodeEvent } from './index.js';
+
+const encoder = new TextEncoder();
+const BOM = [0xef, 0xbb, 0xbf];
+
+const valueText = fc.string({
+  unit: fc.constantFrom('a', 'b', ' ', ':', 'é', '日', '🎉', '\uFEFF', '\0', '1', '{', '"'),
+  maxLength: 8,
+});
+const line = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('data', 'event', 'id', 'retry', 'foo', 'Data', ''),
+      fc.constantFrom(':', ': ', ':  ', ''),
+      valueText,
+    )
+    .map(([name, separator, value]) => (separator === '' ? name : `${name}${separator}${value}`)),
+  valueText.map((comment) => `:${comment}`),
+  fc.constantFrom('retry: 250', 'id', 'data'),
+);
+const lineEnd = fc.constantFrom('\n', '\r', '\r\n');
+// Streams built from SSE lines, now and then with raw bytes (invalid UTF-8, stray CR/LF, a BOM)
+// spliced in, or no structure at all.
+const stream = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(
+        fc.boolean(),
+        fc.array(fc.tuple(fc.oneof(line, fc.constant('')), lineEnd), { maxLength: 12 }),
+        fc.option(line, { nil: undefined }),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom(0xff, 0xc3, 0xe6, 0xbf, 0x0d, 0x0a)), {
+          maxLength: 2,
+        }),
+      )
+      .map(([bom, lines, tail, splices]) => {
+        const text = lines.map(([content, end]) => content + end).join('') + (tail ?? '');
+        const bytes = [...(bom ? BOM : []), ...encoder.encode(text)];
+        for (const [at, byte] of splices) bytes.splice(at % (bytes.length + 1), 0, byte);
+        return new Uint8Array(bytes);
+      }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .uint8Array({ maxLength: 40 })
+      .map((bytes) =>
+        bytes.map((b) => [10, 13, 58, 32, 100, 97, 116, 0xef, 0xbb, 0xbf, 0xff][b % 11] as number),
+      ),
+  },
+);
+const splitPoints = fc.array(fc.nat(), { maxLength: 8 });
+
+function split(bytes: Uint8Array, points: number[]): Uint8Array[] {
+  const cuts = points.map((point) => point % (bytes.length + 1)).sort((a, b) => a - b);
+  const pieces: Uint8Array[] = [];
+  let start = 0;
+  for (const cut of cuts) {
+    pieces.push(bytes.subarray(start, cut));
+    start = cut;
+  }
+  pieces.push(bytes.subarray(start));
+  return pieces;
+}
+
+const withLeadingLf = (bytes: Uint8Array) => {
+  // A leading blank line resets nothing but keeps a U+FEFF at the start from being taken as a BOM.
+  const copy = new Uint8Array(bytes.length + 1);
+  copy[0] = 10;
+  copy.set(bytes, 1);
+  return copy;
+};
+
+describe('parser properties', () => {
+  it('any chunking of any input yields identical events, ranges, comments, retries and errors, with or without a size limit', () => {
+    fc.assert(
+      fc.property(
+        stream,
+        splitPoints,
+        fc.constantFrom('full', 'framing' as const),
+        fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }),
+        (bytes, points, mode, maxEventBytes) => {
+          const options = { mode, ...(maxEventBytes === undefined ? {} : { maxEventBytes }) };
+          const whole = collect([bytes], options);
+          expect(collect(split(bytes, points), options)).toEqual(whole);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('framing mode reports exactly what full mode does', () => {
+    fc.assert(
+      fc.property(stream, splitPoints, (bytes, points) => {
+        expect(collect(split(bytes, points), { mode: 'framing' })).toEqual(
+          collect([bytes], { mode: 'full' }),
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('the byte ranges tile the input: each range alone is its event, the gaps hold none', () => {
+    fc.assert(
+      fc.property(stream, (bytes) => {
+        const { events } = collect([bytes]);
+        let previousEnd = 0;
+        const gaps: Uint8Array[] = [];
+        for (const event of events) {
+          expect(event.byteStart).toBeGreaterThanOrEqual(previousEnd);
+          expect(event.byteEnd).toBeGreaterThan(event.byteStart);
+          gaps.push(bytes.subarray(previousEnd, event.byteStart));
+          const alone = collect([withLeadingLf(bytes.subarray(event.byteStart, event.byteEnd))]);
+          expect(alone.events).toHaveLength(1);
+          expect(alone.errors).toEqual([]);
+          const [only] = alone.events;
+          expect({
+            type: only?.type,
+            data: only?.data,
+            retry: only?.retry,
+            comments: only?.comments,
+          }).toEqual({
+            type: event.type,
+            data: event.data,
+            retry: event.retry,
+            comments: event.comments,
+          });
+          expect(only?.byteEnd).toBe(event.byteEnd - event.byteStart + 1);
+          previousEnd = event.byteEnd;
+        }
+        expect(previousEnd).toBeLessThanOrEqual(bytes.length);
+        gaps.push(bytes.subarray(previousEnd));
+        for (const gap of gaps) expect(collect([withLeadingLf(gap)]).events).toEqual([]);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('parse(encode(events)) returns the events', () => {
+    const text = fc.string({
+      unit: fc.constantFrom('a', ' ', ':', 'é', '🎉', '\uFEFF', '\0', '\n', '\r', 'x'),
+      maxLength: 10,
+    });
+    const singleLine = text.map((value) => value.replace(/[\r\n]/g, ''));
+    const event: fc.Arbitrary<EncodeEventInput> = fc.record(
+      {
+        data: text,
+        event: singleLine,
+        id: singleLine.map((value) => value.replace(/\0/g, '')),
+        retry: fc.nat(),
+        comments: fc.array(text, { maxLength: 2 }),
+      },
+      { requiredKeys: ['data'] },
+    );
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 6 }), splitPoints, (inputs, points) => {
+        const bytes = new Uint8Array(inputs.flatMap((input) => [...encodeEvent(input)]));
+        const { events, errors } = collect(split(bytes, points));
+        expect(errors).toEqual([]);
+        let lastId = '';
+        expect(
+          events.map(({ type, data, id, retry, comments }) => ({
+            type,
+            data,
+            id,
+            retry,
+            comments,
+          })),
+        ).toEqual(
+          inputs.map((input) => {
+            if (input.id !== undefined) lastId = input.id;
+            return {
+              type: input.event || 'message',
+              data: input.data.replace(/\r\n|\r/g, '\n'),
+              id: lastId,
+              retry: input.retry,
+              comments: (input.comments ?? []).flatMap((comment) => comment.split(/\r\n|\r|\n/)),
+            };
+          }),
+        );
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
