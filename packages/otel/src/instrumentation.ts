@@ -116,42 +116,48 @@ function observeBody(
       diag.debug('[tapedeck] SSE parse problem in an instrumented stream', error);
     },
   });
+  // One timer per stream, re-armed only when it fires: re-arming on every chunk would cost more
+  // than the rest of the per-chunk telemetry. Idle means nobody is reading: a slow upstream with
+  // a consumer waiting on a read is not idle.
   let cancelIdle: (() => void) | undefined;
-  const disarmIdle = () => {
+  let reading = false;
+  let lastActivity = now();
+  const stop = (reason: StreamStop) => {
     cancelIdle?.();
     cancelIdle = undefined;
-  };
-  const stop = (reason: StreamStop) => {
-    disarmIdle();
     signal?.removeEventListener('abort', onAbort);
     safely('ending the span', () => streamSpan.end(reason, now()));
   };
   const onAbort = () => stop({ kind: 'abort', error: signal?.reason });
-  // Only while nobody is reading: a slow upstream with a waiting consumer is not idle.
-  const armIdle = () => {
-    if (idleTimeoutMs <= 0 || streamSpan.ended) return;
-    disarmIdle();
-    cancelIdle = setTimer(() => {
-      cancelIdle = undefined;
-      stop({ kind: 'idle' });
-    }, idleTimeoutMs);
+  const armIdle = (delayMs: number) => {
+    cancelIdle = setTimer(onIdle, delayMs);
+  };
+  const onIdle = () => {
+    cancelIdle = undefined;
+    if (streamSpan.ended) return;
+    if (reading) return armIdle(idleTimeoutMs);
+    const quietMs = now() - lastActivity;
+    if (quietMs < idleTimeoutMs) return armIdle(idleTimeoutMs - quietMs);
+    stop({ kind: 'idle' });
   };
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
-  armIdle();
+  if (idleTimeoutMs > 0 && !streamSpan.ended) armIdle(idleTimeoutMs);
 
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        disarmIdle();
+        reading = true;
         let result: ReadableStreamReadResult<Uint8Array>;
         try {
           result = await reader.read();
         } catch (error) {
+          reading = false;
           stop(signal?.aborted ? { kind: 'abort', error } : { kind: 'error', error });
           // The consumer sees the upstream's own error.
           throw error;
         }
+        reading = false;
         if (result.done) {
           safely('flushing the parser', () => parser.end());
           stop({ kind: 'done' });
@@ -163,11 +169,11 @@ function observeBody(
         controller.enqueue(chunk);
         if (!streamSpan.ended) {
           chunkTime = arrivedAt;
+          lastActivity = arrivedAt;
           safely('recording a chunk', () => {
             streamSpan.chunk(chunk.byteLength, arrivedAt);
             parser.feed(chunk);
           });
-          armIdle();
         }
       },
       cancel(reason) {

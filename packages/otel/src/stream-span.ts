@@ -12,6 +12,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { detectFamily, type StreamFamily } from '@tapedeck/types';
+import { readDeltaFields } from './fast-delta.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -211,7 +212,6 @@ const PRIORITY_BATCH: Priority = 2;
 
 interface PendingBatch {
   deltaType: string;
-  key: string;
   outputIndex?: number;
   contentIndex?: number;
   itemId?: string;
@@ -428,12 +428,19 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
   }
 
   function addToBatch(event: StreamEventInput, facts: EventFacts, time: number, gapMs: number) {
-    const key = `${facts.name}\u0000${facts.outputIndex ?? ''}\u0000${facts.contentIndex ?? ''}\u0000${facts.itemId ?? ''}\u0000${facts.jsonPath ?? ''}`;
-    if (pending && pending.key !== key) flushBatch(PRIORITY_BATCH);
+    if (
+      pending &&
+      (pending.deltaType !== facts.name ||
+        pending.outputIndex !== facts.outputIndex ||
+        pending.contentIndex !== facts.contentIndex ||
+        pending.itemId !== facts.itemId ||
+        pending.jsonPath !== facts.jsonPath)
+    ) {
+      flushBatch(PRIORITY_BATCH);
+    }
     if (!pending) {
       pending = {
         deltaType: facts.name,
-        key,
         outputIndex: facts.outputIndex,
         contentIndex: facts.contentIndex,
         itemId: facts.itemId,
@@ -766,6 +773,22 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
       terminalType ??= '[DONE]';
       if (family === 'chat-completions') terminalOutcome ??= 'completed';
       return { name: '[DONE]', category: 'terminal', characters: 0 };
+    }
+    // Deltas are most of a stream: read the few fields needed without JSON.parse. Content
+    // capture needs the decoded text, so it takes the full path.
+    if (family === 'openresponses' && !captureContent && event.type.endsWith('.delta')) {
+      const fields = readDeltaFields(data);
+      if (fields) {
+        return {
+          name: event.type,
+          category: 'delta',
+          characters: fields.characters,
+          sequenceNumber: fields.sequenceNumber,
+          outputIndex: fields.outputIndex,
+          contentIndex: fields.contentIndex,
+          itemId: fields.itemId,
+        };
+      }
     }
     let value: unknown;
     try {

@@ -10,6 +10,7 @@ import {
   countEnds,
   createTestTelemetry,
   fixtureEvents,
+  manualClock,
   manualTimers,
   readAll,
   startServer,
@@ -228,10 +229,19 @@ describe('every exit path ends the span exactly once', () => {
 
   it('never read: the idle timeout ends the span, the stream still works afterwards', async () => {
     const timers = manualTimers();
-    const tracedFetch = setup({ idleTimeoutMs: 1_000, _internal: { setTimer: timers.setTimer } });
+    const clock = manualClock();
+    const tracedFetch = setup({
+      idleTimeoutMs: 1_000,
+      _internal: { now: clock.now, setTimer: timers.setTimer },
+    });
     const response = await post(tracedFetch, '/complete');
+    expect(timers.pending).toBe(1);
+    // Fired early (a timer may run late, never early, but the check must not trust it).
+    clock.advance(400);
+    timers.fireAll();
     expect(telemetry.streamSpans()).toHaveLength(0);
     expect(timers.pending).toBe(1);
+    clock.advance(600);
     timers.fireAll();
     const span = endedOnce();
     expect(span.attributes['tapedeck.end_reason']).toBe('idle_timeout');
@@ -241,16 +251,23 @@ describe('every exit path ends the span exactly once', () => {
     expect(counted.ends.get(span.spanContext().spanId)).toBe(1);
   });
 
-  it('the idle timer does not run while the consumer waits on a read', async () => {
+  it('a consumer waiting on a read is not idle, however long the upstream takes', async () => {
     const timers = manualTimers();
-    const tracedFetch = setup({ idleTimeoutMs: 1_000, _internal: { setTimer: timers.setTimer } });
+    const clock = manualClock();
+    const tracedFetch = setup({
+      idleTimeoutMs: 1_000,
+      _internal: { now: clock.now, setTimer: timers.setTimer },
+    });
     const response = await post(tracedFetch, '/hold');
     const reader = response.body!.getReader();
     await readText(reader, heldText.length);
     // Everything sent so far is read; the next read waits on the upstream.
     const pendingRead = reader.read();
     await new Promise((resolve) => setImmediate(resolve));
-    expect(timers.pending).toBe(0);
+    clock.advance(60_000);
+    timers.fireAll();
+    expect(telemetry.streamSpans()).toHaveLength(0);
+    expect(timers.pending).toBe(1);
     for (const held of heldResponses()) held.end();
     await pendingRead;
     const span = endedOnce();

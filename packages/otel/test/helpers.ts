@@ -189,3 +189,14 @@ export function countEnds(provider: TracerProvider) {
   };
   return { provider: counting, ends };
 }
+
+/** A clock that moves only when told to. */
+export function manualClock(startMs = 1_763_700_000_000) {
+  let current = startMs;
+  return {
+    now: () => current,
+    advance(ms: number) {
+      current += ms;
+    },
+  };
+}
