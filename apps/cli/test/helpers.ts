@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createParser } from '@tapedeck/sse';
 import type { Tape } from '@tapedeck/types';
+import { z } from 'zod';
 
 /** The built CLI. */
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -246,4 +247,64 @@ export function splitEvents(raw: Uint8Array): Uint8Array[] {
   }
   if (start < raw.byteLength) chunks.push(raw.subarray(start));
   return chunks;
+}
+
+const nameValue = z.array(z.object({ name: z.string(), value: z.string() }));
+/** The fields HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/) requires. */
+export const harSchema = z.object({
+  log: z.object({
+    version: z.literal('1.2'),
+    creator: z.object({ name: z.string(), version: z.string() }),
+    entries: z.array(
+      z.object({
+        startedDateTime: z.iso.datetime({ offset: true }),
+        time: z.number().nonnegative(),
+        request: z.object({
+          method: z.string(),
+          url: z.url(),
+          httpVersion: z.string(),
+          cookies: z.array(z.unknown()),
+          headers: nameValue,
+          queryString: nameValue,
+          postData: z.object({ mimeType: z.string(), text: z.string() }).optional(),
+          headersSize: z.number().int(),
+          bodySize: z.number().int(),
+        }),
+        response: z.object({
+          status: z.number().int(),
+          statusText: z.string(),
+          httpVersion: z.string(),
+          cookies: z.array(z.unknown()),
+          headers: nameValue,
+          content: z.object({
+            size: z.number().int(),
+            mimeType: z.string(),
+            text: z.string().optional(),
+          }),
+          redirectURL: z.string(),
+          headersSize: z.number().int(),
+          bodySize: z.number().int(),
+        }),
+        cache: z.object({}),
+        timings: z.object({
+          send: z.number().min(-1),
+          wait: z.number().min(-1),
+          receive: z.number().min(-1),
+        }),
+      }),
+    ),
+  }),
+});
+
+/** Resolves once `check()` is true, polling; fails with `what` after `timeoutMs`. */
+export async function waitFor(
+  check: () => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -3,9 +3,8 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import type { Tape } from '@tapedeck/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { exportTape } from '../src/tape-files.js';
-import { opperTape, runCli, tempDir } from './helpers.js';
+import { harSchema, opperTape, runCli, tempDir } from './helpers.js';
 
 const dir = tempDir();
 const db = join(dir.path, 'tapes.sqlite');
@@ -148,53 +147,6 @@ describe('export → import', () => {
     expect(harSchema.safeParse(har).error?.issues ?? []).toEqual([]);
     expect(har.log.entries[0].response.content.text).toBe(Buffer.from(tapes[0]!.raw).toString());
   });
-});
-
-const nameValue = z.array(z.object({ name: z.string(), value: z.string() }));
-/** The fields HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/) requires. */
-const harSchema = z.object({
-  log: z.object({
-    version: z.literal('1.2'),
-    creator: z.object({ name: z.string(), version: z.string() }),
-    entries: z.array(
-      z.object({
-        startedDateTime: z.iso.datetime({ offset: true }),
-        time: z.number().nonnegative(),
-        request: z.object({
-          method: z.string(),
-          url: z.url(),
-          httpVersion: z.string(),
-          cookies: z.array(z.unknown()),
-          headers: nameValue,
-          queryString: nameValue,
-          postData: z.object({ mimeType: z.string(), text: z.string() }).optional(),
-          headersSize: z.number().int(),
-          bodySize: z.number().int(),
-        }),
-        response: z.object({
-          status: z.number().int(),
-          statusText: z.string(),
-          httpVersion: z.string(),
-          cookies: z.array(z.unknown()),
-          headers: nameValue,
-          content: z.object({
-            size: z.number().int(),
-            mimeType: z.string(),
-            text: z.string().optional(),
-          }),
-          redirectURL: z.string(),
-          headersSize: z.number().int(),
-          bodySize: z.number().int(),
-        }),
-        cache: z.object({}),
-        timings: z.object({
-          send: z.number().min(-1),
-          wait: z.number().min(-1),
-          receive: z.number().min(-1),
-        }),
-      }),
-    ),
-  }),
 });
 
 describe('bad input: one line, exit 1, nothing written', () => {
