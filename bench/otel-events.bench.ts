@@ -1,0 +1,199 @@
+// Per-event cost of @tapedeck/otel: an OpenResponses stream read through instrumentStream with
+// the real SDK (BasicTracerProvider + BatchSpanProcessor, exporter discarding), against the
+// same stream read uninstrumented (the anchor), in the same run. Reports ns/event for the three
+// span-event modes. The instrumented side includes everything it adds: the pull-through
+// wrapper, SSE parsing (@tapedeck/sse), JSON.parse of each event, attributes, span events.
+// Run: npx -y pnpm@10.34.9 --filter "@tapedeck/otel..." build && node bench/run.mjs otel-events
+
+import { createRequire } from 'node:module';
+import { instrumentStream } from '../packages/otel/dist/index.js';
+import { createParser } from '../packages/sse/dist/index.js';
+
+const require = createRequire(new URL('../packages/otel/package.json', import.meta.url));
+const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+
+const DELTAS = 20_000;
+const RUNS = 9;
+const encoder = new TextEncoder();
+
+// One event per network chunk, as token-by-token streaming arrives.
+function buildChunks(): Uint8Array[] {
+  let sequence = 0;
+  const event = (type: string, payload: Record<string, unknown>) =>
+    encoder.encode(
+      `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...payload })}\n\n`,
+    );
+  const response = { id: 'resp_bench', object: 'response', model: 'openai/gpt-4o-mini' };
+  const item = { type: 'message', id: 'msg_bench', role: 'assistant', content: [] };
+  const where = { item_id: item.id, output_index: 0, content_index: 0 };
+  const words = ['the', ' model', ' streams', ' tokens', ' quickly', ',', ' and', ' Jaeger'];
+  const chunks = [
+    event('response.created', { response: { ...response, status: 'in_progress' } }),
+    event('response.output_item.added', { output_index: 0, item }),
+    event('response.content_part.added', { ...where, part: { type: 'output_text', text: '' } }),
+  ];
+  for (let index = 0; index < DELTAS; index += 1) {
+    chunks.push(
+      event('response.output_text.delta', {
+        ...where,
+        delta: words[index % words.length],
+        logprobs: [],
+      }),
+    );
+  }
+  chunks.push(event('response.output_text.done', { ...where, text: '…' }));
+  chunks.push(event('response.content_part.done', { ...where, part: { type: 'output_text' } }));
+  chunks.push(event('response.output_item.done', { output_index: 0, item }));
+  chunks.push(
+    event('response.completed', {
+      response: {
+        ...response,
+        status: 'completed',
+        usage: { input_tokens: 9, output_tokens: DELTAS },
+      },
+    }),
+  );
+  return chunks;
+}
+
+const chunks = buildChunks();
+const eventCount = chunks.length;
+const byteCount = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+
+function source(): ReadableStream<Uint8Array> {
+  let index = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (index < chunks.length) controller.enqueue(chunks[index++]!);
+        else controller.close();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+async function consume(stream: ReadableStream<Uint8Array>): Promise<number> {
+  const reader = stream.getReader();
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return bytes;
+    bytes += value.byteLength;
+  }
+}
+
+const exported: number[] = [];
+const provider = new BasicTracerProvider({
+  spanProcessors: [
+    new BatchSpanProcessor({
+      export(spans: unknown[], done: (result: { code: number }) => void) {
+        exported.push(spans.length);
+        done({ code: 0 });
+      },
+      shutdown: async () => {},
+    }),
+  ],
+});
+
+type Mode = 'anchor' | 'pull-through' | 'pull-through + sse' | 'coalesce' | 'lifecycle' | 'all';
+
+// The floor under any instrumentation that hands chunks on without tee(): the same kind of
+// pull-through ReadableStream instrumentStream uses, optionally feeding @tapedeck/sse's parser,
+// and nothing else. The difference to `coalesce` is what the telemetry itself costs.
+function pullThrough(
+  stream: ReadableStream<Uint8Array>,
+  parse: boolean,
+): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  let events = 0;
+  const parser = createParser({
+    onEvent() {
+      events += 1;
+    },
+  });
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const result = await reader.read();
+        if (result.done) {
+          parser.end();
+          if (parse && events !== eventCount) throw new Error(`parsed ${events} events`);
+          controller.close();
+          return;
+        }
+        controller.enqueue(result.value);
+        if (parse) parser.feed(result.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+async function once(mode: Mode): Promise<number> {
+  const start = process.hrtime.bigint();
+  const stream =
+    mode === 'anchor'
+      ? source()
+      : mode === 'pull-through'
+        ? pullThrough(source(), false)
+        : mode === 'pull-through + sse'
+          ? pullThrough(source(), true)
+          : instrumentStream(source(), {
+              tracerProvider: provider,
+              events: mode,
+              request: { url: 'https://openrouter.ai/api/v1/responses', method: 'POST' },
+            });
+  const bytes = await consume(stream);
+  const elapsed = Number(process.hrtime.bigint() - start);
+  if (bytes !== byteCount) throw new Error(`read ${bytes} of ${byteCount} bytes`);
+  return elapsed;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+const modes: Mode[] = [
+  'anchor',
+  'pull-through',
+  'pull-through + sse',
+  'coalesce',
+  'lifecycle',
+  'all',
+];
+const samples = new Map<Mode, number[]>(modes.map((mode) => [mode, []]));
+// Warm up every path, then interleave the modes so drift hits them alike.
+for (const mode of modes) for (let run = 0; run < 2; run += 1) await once(mode);
+for (let run = 0; run < RUNS; run += 1) {
+  for (const mode of modes) {
+    globalThis.gc?.();
+    samples.get(mode)!.push(await once(mode));
+  }
+}
+await provider.forceFlush();
+await provider.shutdown();
+
+const anchorNs = median(samples.get('anchor')!);
+console.log(
+  `${eventCount} events (${(byteCount / 1024 / 1024).toFixed(1)} MiB), one per chunk; median of ${RUNS} runs; Node ${process.version}`,
+);
+console.log('');
+console.log('| mode | ms / stream | ns / event | added ns / event | vs uninstrumented |');
+console.log('|---|---:|---:|---:|---:|');
+for (const mode of modes) {
+  const ns = median(samples.get(mode)!);
+  const added = mode === 'anchor' ? '—' : ((ns - anchorNs) / eventCount).toFixed(0);
+  const label =
+    mode === 'anchor'
+      ? 'uninstrumented (anchor)'
+      : mode.startsWith('pull-through')
+        ? `floor: ${mode} only`
+        : `instrumented, ${mode}`;
+  console.log(
+    `| ${label} | ${(ns / 1e6).toFixed(1)} | ${(ns / eventCount).toFixed(0)} | ${added} | ${(ns / anchorNs).toFixed(2)}× |`,
+  );
+}
+if (exported.length === 0) throw new Error('no span reached the exporter');
