@@ -1060,13 +1060,10 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
     },
   };
 
-  function finish(
+  function recordEnd(
     outcome: { reason: EndReason; errorType?: string; message?: string },
     timeMs: number,
   ) {
-    if (ended) return;
-    ended = true;
-    endReason = outcome.reason;
     if (pending) flushBatch(PRIORITY_END);
     const endAttributes: Attributes = {
       [ATTR_TAPEDECK_END_REASON]: outcome.reason,
@@ -1116,29 +1113,51 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
       if (messages) final[ATTR_GEN_AI_OUTPUT_MESSAGES] = messages;
     }
     span.setAttributes(final);
-    if (outcome.errorType) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.message });
+  }
+
+  function finish(
+    outcome: { reason: EndReason; errorType?: string; message?: string },
+    timeMs: number,
+  ) {
+    if (ended) return;
+    ended = true;
+    endReason = outcome.reason;
+    try {
+      if (outcome.errorType) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.message });
+      }
+      recordEnd(outcome, timeMs);
+    } catch (error) {
+      diag.error('[tapedeck] telemetry failed while ending a span; it ends anyway', error);
     }
     // Items still open when the stream stopped end with it.
     for (const item of items.values()) {
-      if (item.span?.isRecording()) {
+      if (!item.span?.isRecording()) continue;
+      try {
         if (outcome.errorType) item.span.setStatus({ code: SpanStatusCode.ERROR });
+      } finally {
         item.span.end(timeMs);
       }
     }
     span.end(timeMs);
-
-    const metrics = metricAttributes();
-    if (outcome.errorType) metrics[ATTR_ERROR_TYPE] = outcome.errorType;
-    instruments.duration.record((timeMs - startTime) / 1000, metrics);
-    if (usage?.input !== undefined) {
-      instruments.tokenUsage.record(usage.input, { ...metrics, [ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
-    }
-    if (usage?.output !== undefined) {
-      instruments.tokenUsage.record(usage.output, {
-        ...metrics,
-        [ATTR_GEN_AI_TOKEN_TYPE]: 'output',
-      });
+    try {
+      const metrics = metricAttributes();
+      if (outcome.errorType) metrics[ATTR_ERROR_TYPE] = outcome.errorType;
+      instruments.duration.record((timeMs - startTime) / 1000, metrics);
+      if (usage?.input !== undefined) {
+        instruments.tokenUsage.record(usage.input, {
+          ...metrics,
+          [ATTR_GEN_AI_TOKEN_TYPE]: 'input',
+        });
+      }
+      if (usage?.output !== undefined) {
+        instruments.tokenUsage.record(usage.output, {
+          ...metrics,
+          [ATTR_GEN_AI_TOKEN_TYPE]: 'output',
+        });
+      }
+    } catch (error) {
+      diag.error('[tapedeck] recording the stream metrics failed', error);
     }
     if (options.onStreamEnd) {
       const { traceId, spanId } = span.spanContext();
