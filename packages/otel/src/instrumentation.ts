@@ -77,11 +77,15 @@ function clockOf(internals: InstrumentInternals | undefined) {
 }
 
 // Telemetry must never reach the stream: anything it throws goes to OTel's diag logger.
+function reportTelemetryError(what: string, error: unknown): void {
+  diag.error(`[tapedeck] telemetry failed while ${what}; the stream is unaffected`, error);
+}
+
 function safely(what: string, run: () => void): void {
   try {
     run();
   } catch (error) {
-    diag.error(`[tapedeck] telemetry failed while ${what}; the stream is unaffected`, error);
+    reportTelemetryError(what, error);
   }
 }
 
@@ -110,7 +114,12 @@ function observeBody(
   let chunkTime = 0;
   const parser = createParser({
     onEvent(event) {
-      safely('recording an event', () => streamSpan.event(event, chunkTime));
+      // No closure per event: this runs for every SSE event of every stream.
+      try {
+        streamSpan.event(event, chunkTime);
+      } catch (error) {
+        reportTelemetryError('recording an event', error);
+      }
     },
     onError(error) {
       diag.debug('[tapedeck] SSE parse problem in an instrumented stream', error);
@@ -170,10 +179,12 @@ function observeBody(
         if (!streamSpan.ended) {
           chunkTime = arrivedAt;
           lastActivity = arrivedAt;
-          safely('recording a chunk', () => {
+          try {
             streamSpan.chunk(chunk.byteLength, arrivedAt);
             parser.feed(chunk);
-          });
+          } catch (error) {
+            reportTelemetryError('recording a chunk', error);
+          }
         }
       },
       cancel(reason) {
