@@ -238,15 +238,11 @@ export function createParser({
 
   function decodeType(buffer: Uint8Array, start: number, end: number): string {
     const length = end - start;
-    if (length === cachedTypeBytes.length) {
-      let same = true;
-      for (let i = 0; i < length; i++) {
-        if (buffer[start + i] !== cachedTypeBytes[i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return cachedType;
+    const cached = cachedTypeBytes; // a local, so the loop does not reload the closure variable
+    if (length === cached.length) {
+      let i = 0;
+      while (i < length && buffer[start + i] === cached[i]) i++;
+      if (i === length) return cachedType;
     }
     cachedTypeBytes = buffer.slice(start, end);
     cachedType = decodeUtf8(buffer, start, end);
