@@ -10,5 +10,5 @@ export function databasePath({
   env: Record<string, string | undefined>;
   cwd: string;
 }): string {
-  return resolve(cwd, db ?? env.TAPEDECK_DB ?? 'tapedeck.sqlite');
+  return resolve(cwd, db || env.TAPEDECK_DB || 'tapedeck.sqlite');
 }
