@@ -96,7 +96,28 @@ export function createMemoryStore(): TapeStore {
       entry.summary.byteLength += chunk.bytes.byteLength;
     }
     for (const event of data.events) {
-      entry.events.push(structuredClone(event));
+      if (event.byteStart > event.byteEnd || event.byteEnd > entry.summary.byteLength) {
+        throw new TapedeckError({
+          code: 'INVALID_TAPE',
+          message: `append: event ${event.index} spans bytes ${event.byteStart}..${event.byteEnd} but the tape has ${entry.summary.byteLength} bytes`,
+          context: {
+            tapeId: entry.summary.spanId,
+            eventIndex: event.index,
+            byteOffset: event.byteStart,
+          },
+        });
+      }
+      // Field by field: an event's data may be a lazy getter.
+      entry.events.push({
+        index: event.index,
+        offsetMs: event.offsetMs,
+        byteStart: event.byteStart,
+        byteEnd: event.byteEnd,
+        type: event.type,
+        id: event.id,
+        data: event.data,
+        ...(event.retry === undefined ? {} : { retry: event.retry }),
+      });
       entry.summary.eventCount = Math.max(entry.summary.eventCount, event.index + 1);
       if (entry.summary.firstEventMs === undefined || event.offsetMs < entry.summary.firstEventMs) {
         entry.summary.firstEventMs = event.offsetMs;

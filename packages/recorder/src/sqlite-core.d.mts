@@ -62,3 +62,5 @@ export declare function coreError(
 ): Error & { code: string; context: Record<string, unknown> };
 /** A structured-clone-safe description of an error. */
 export declare function serializeError(error: unknown): SerializedError;
+/** The `data` of one dispatched SSE event from its exact bytes. */
+export declare function eventDataFromBytes(block: Uint8Array, atStreamStart: boolean): string;

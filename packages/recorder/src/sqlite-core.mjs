@@ -200,6 +200,77 @@ function markOrphansIncomplete(db) {
   }).immediate();
 }
 
+const blockDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * The `data` of one dispatched SSE event from its exact bytes (through the blank line that
+ * dispatched it), per the WHATWG rules: `data` lines joined with LF, one leading space removed,
+ * comments and other fields ignored. Only the stream's first byte may be a BOM.
+ * @param {Uint8Array} block
+ * @param {boolean} atStreamStart
+ */
+export function eventDataFromBytes(block, atStreamStart) {
+  let text = blockDecoder.decode(block);
+  if (atStreamStart && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  /** @type {string[]} */
+  const data = [];
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    if (line === '' || line.charCodeAt(0) === 58) continue;
+    const colon = line.indexOf(':');
+    if ((colon === -1 ? line : line.slice(0, colon)) !== 'data') continue;
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32) value = value.slice(1);
+    data.push(value);
+  }
+  return data.join('\n');
+}
+
+/**
+ * Events packed for a cheap trip to the writer thread: numbers in one Float64Array
+ * (index, offsetMs, byteStart, byteEnd, retry or -1, 1 when `data` is included), and the
+ * type, id and included data strings concatenated with their lengths. Events without data
+ * get it from the tape's raw bytes.
+ * @typedef {{count: number; numbers: Float64Array; text: string; lengths: Uint32Array}} PackedEvents
+ */
+
+/**
+ * @param {PackedEvents} packed
+ * @returns {Array<{index: number; offsetMs: number; byteStart: number; byteEnd: number; type: string; id: string; data: string | undefined; retry?: number}>}
+ */
+function unpackEvents(packed) {
+  const events = [];
+  let position = 0;
+  for (let i = 0; i < packed.count; i++) {
+    const n = i * 6;
+    const typeLength = /** @type {number} */ (packed.lengths[i * 3]);
+    const idLength = /** @type {number} */ (packed.lengths[i * 3 + 1]);
+    const dataLength = /** @type {number} */ (packed.lengths[i * 3 + 2]);
+    const type = packed.text.slice(position, position + typeLength);
+    position += typeLength;
+    const id = packed.text.slice(position, position + idLength);
+    position += idLength;
+    let data;
+    if (packed.numbers[n + 5] === 1) {
+      data = packed.text.slice(position, position + dataLength);
+      position += dataLength;
+    }
+    const retry = /** @type {number} */ (packed.numbers[n + 4]);
+    /** @type {any} */
+    const event = {
+      index: packed.numbers[n],
+      offsetMs: packed.numbers[n + 1],
+      byteStart: packed.numbers[n + 2],
+      byteEnd: packed.numbers[n + 3],
+      type,
+      id,
+      data,
+    };
+    if (retry >= 0) event.retry = retry;
+    events.push(event);
+  }
+  return events;
+}
+
 /** @param {string | null} text */
 const parseJson = (text) => (text === null ? undefined : JSON.parse(text));
 
@@ -298,6 +369,10 @@ export function createTapeCore(db) {
        ORDER BY span_id = @id DESC, upstream_span_id = @id DESC, started_at DESC LIMIT 1`,
     ),
     segments: db.prepare('SELECT bytes, chunks FROM segments WHERE tape_id = ? ORDER BY seq'),
+    overlappingSegments: db.prepare(
+      `SELECT byte_start, bytes FROM segments
+       WHERE tape_id = ? AND byte_start < ? AND byte_start + length(bytes) > ? ORDER BY seq`,
+    ),
     events: db.prepare(
       'SELECT idx, offset_ms, byte_start, byte_end, type, event_id, data, retry FROM events WHERE tape_id = ? ORDER BY idx',
     ),
@@ -366,9 +441,26 @@ export function createTapeCore(db) {
       segmentCount += 1;
       byteLength += /** @type {Uint8Array} */ (bytes).byteLength;
     }
+    const events = data.packedEvents ? unpackEvents(data.packedEvents) : data.events;
+    const derive = events.some((event) => event.data === undefined)
+      ? rawReader(tape.id, events)
+      : undefined;
     let eventCount = tape.event_count;
     let firstEventMs = null;
-    for (const event of data.events) {
+    for (const event of events) {
+      if (event.byteEnd > byteLength || event.byteStart > event.byteEnd) {
+        throw coreError(
+          'INVALID_TAPE',
+          `append: event ${event.index} spans bytes ${event.byteStart}..${event.byteEnd} but the tape has ${byteLength} bytes`,
+          { tapeId: spanId, eventIndex: event.index, byteOffset: event.byteStart },
+        );
+      }
+      const eventData =
+        event.data ??
+        eventDataFromBytes(
+          /** @type {any} */ (derive)(event.byteStart, event.byteEnd),
+          event.byteStart === 0,
+        );
       statements.insertEvent.run(
         tape.id,
         event.index,
@@ -377,13 +469,38 @@ export function createTapeCore(db) {
         event.byteEnd,
         event.type,
         event.id,
-        event.data,
+        eventData,
         event.retry ?? null,
       );
       eventCount = Math.max(eventCount, event.index + 1);
       if (firstEventMs === null || event.offsetMs < firstEventMs) firstEventMs = event.offsetMs;
     }
     statements.updateAfterAppend.run(byteLength, segmentCount, eventCount, firstEventMs, tape.id);
+  }
+
+  /**
+   * Reads byte ranges of a tape from its stored segments (the ones this append just wrote
+   * included), loading only the segments the events overlap.
+   * @param {number} tapeId
+   * @param {Array<{byteStart: number; byteEnd: number}>} events
+   */
+  function rawReader(tapeId, events) {
+    let from = Number.POSITIVE_INFINITY;
+    let to = 0;
+    for (const event of events) {
+      from = Math.min(from, event.byteStart);
+      to = Math.max(to, event.byteEnd);
+    }
+    const rows = /** @type {Array<{byte_start: number; bytes: Buffer}>} */ (
+      statements.overlappingSegments.all(tapeId, to, from)
+    );
+    const base = rows[0]?.byte_start ?? 0;
+    const buffer =
+      rows.length === 1
+        ? /** @type {Buffer} */ (rows[0]?.bytes)
+        : Buffer.concat(rows.map((row) => row.bytes));
+    /** @param {number} start @param {number} end */
+    return (start, end) => buffer.subarray(start - base, end - base);
   }
 
   /** @param {any} tape */

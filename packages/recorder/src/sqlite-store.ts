@@ -11,6 +11,7 @@ import type {
   TapeSummary,
 } from '@tapedeck/types';
 import { TapedeckError } from '@tapedeck/types';
+import { APPEND_PACKED, EventPacker, type PackedEvents } from './internal.js';
 import {
   type BatchResult,
   type CoreOperation,
@@ -52,6 +53,24 @@ function toTapedeckError(error: SerializedError | unknown, path: string, operati
       ...(serialized.sqliteCode ? { sqliteCode: serialized.sqliteCode } : {}),
     },
   });
+}
+
+/** Packs events for the trip to the writer thread; see {@link PackedEvents}. */
+function packEvents(events: TapeAppend['events']): PackedEvents {
+  const packer = new EventPacker();
+  for (const event of events) {
+    packer.add(
+      event.index,
+      event.offsetMs,
+      event.byteStart,
+      event.byteEnd,
+      event.type,
+      event.id,
+      event.retry,
+      event.data,
+    );
+  }
+  return packer.take();
 }
 
 interface Pending {
@@ -207,9 +226,18 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     return (await send({ kind: 'read', operation })) as T;
   };
 
-  return {
+  // Chunk bytes are copied to the writer thread, never transferred: the recorder's parser may
+  // still hold the last chunk of an unfinished event.
+  const appendPacked = (
+    spanId: string,
+    { chunks, packedEvents }: { chunks: TapeAppend['chunks']; packedEvents: PackedEvents },
+  ): Promise<void> => write({ op: 'append', args: [spanId, { chunks, packedEvents }] });
+
+  const store: TapeStore & { [APPEND_PACKED]: typeof appendPacked } = {
     put: (tape: TapeHead | Tape) => write({ op: 'put', args: [tape] }),
-    append: (spanId: string, data: TapeAppend) => write({ op: 'append', args: [spanId, data] }),
+    append: (spanId: string, data: TapeAppend) =>
+      appendPacked(spanId, { chunks: data.chunks, packedEvents: packEvents(data.events) }),
+    [APPEND_PACKED]: appendPacked,
     finish: (spanId: string, finish: TapeFinish) => write({ op: 'finish', args: [spanId, finish] }),
     get: (id: string) => read<Tape | undefined>({ op: 'get', args: [id] }),
     list: (query: TapeListQuery = {}) =>
@@ -228,4 +256,5 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
       return closed;
     },
   };
+  return store;
 }

@@ -1,6 +1,7 @@
 import { createParser, type ParseError, type SseParser } from '@tapedeck/sse';
 import type {
   StreamFamily,
+  TapeAppend,
   TapedeckErrorCode,
   TapeEvent,
   TapeHead,
@@ -8,6 +9,7 @@ import type {
   TapeStore,
 } from '@tapedeck/types';
 import { detectFamily, extractStreamInfo, parseEventData, TapedeckError } from '@tapedeck/types';
+import { APPEND_PACKED, EventPacker, type PackedEvents } from './internal.js';
 
 /** Keys learnt from the stream's events. */
 interface LearntKeys {
@@ -20,6 +22,11 @@ interface LearntKeys {
 const KEY_SCAN_EVENTS = 16;
 /** Unflushed bytes above which a stream flushes before the interval (bounds memory). */
 const EARLY_FLUSH_BYTES = 1024 * 1024;
+
+type AppendPacked = (
+  spanId: string,
+  data: { chunks: TapeAppend['chunks']; packedEvents: PackedEvents },
+) => Promise<void>;
 
 /** What a session needs from the recorder that owns it. */
 export interface SessionHost {
@@ -55,6 +62,10 @@ export class TapeSession {
   private pendingBytes = 0;
   private parsedEvents: TapeEvent[] = [];
   private firstEvents: Array<{ data: string; type: string }> = [];
+  /** Leading events not yet scanned for keys. */
+  private keyEvents: Array<{ data: string; type: string }> = [];
+  private packer: EventPacker | undefined;
+  private appendPacked: AppendPacked | undefined;
   private currentOffsetMs = 0;
   private learnt: LearntKeys = {};
   private family: StreamFamily;
@@ -67,20 +78,43 @@ export class TapeSession {
     this.host = host;
     this.spanId = head.spanId;
     this.family = head.family;
+    const appendPacked = (host.store as { [APPEND_PACKED]?: AppendPacked })[APPEND_PACKED];
+    if (typeof appendPacked === 'function') {
+      this.appendPacked = appendPacked;
+      this.packer = new EventPacker();
+    }
     this.parser = createParser({
+      // Framing finds event boundaries without decoding them: with a store that derives `data`
+      // from the raw bytes (SQLite, on its writer thread) only the first few events are decoded
+      // here, to learn the tape's keys.
+      mode: 'framing',
       onEvent: (event) => {
-        this.parsedEvents.push({
-          index: event.index,
-          offsetMs: this.currentOffsetMs,
-          byteStart: event.byteStart,
-          byteEnd: event.byteEnd,
-          type: event.type,
-          id: event.id,
-          data: event.data,
-          ...(event.retry === undefined ? {} : { retry: event.retry }),
-        });
+        if (this.packer) {
+          this.packer.add(
+            event.index,
+            this.currentOffsetMs,
+            event.byteStart,
+            event.byteEnd,
+            event.type,
+            event.id,
+            event.retry,
+            undefined,
+          );
+        } else {
+          this.parsedEvents.push({
+            index: event.index,
+            offsetMs: this.currentOffsetMs,
+            byteStart: event.byteStart,
+            byteEnd: event.byteEnd,
+            type: event.type,
+            id: event.id,
+            data: event.data,
+            ...(event.retry === undefined ? {} : { retry: event.retry }),
+          });
+        }
         if (this.firstEvents.length < KEY_SCAN_EVENTS) {
           this.firstEvents.push({ data: event.data, type: event.type });
+          this.keyEvents.push({ data: event.data, type: event.type });
         }
       },
       onError: (error: ParseError) => {
@@ -133,14 +167,26 @@ export class TapeSession {
         tapeId: this.spanId,
       });
     }
+    this.learnKeys();
+    this.writeHeadOnce();
+    this.appendParsed(chunks);
+  }
+
+  /** Queues an append of `chunks` and the events parsed since the last one. */
+  private appendParsed(chunks: Array<{ offsetMs: number; bytes: Uint8Array }>): void {
+    if (this.packer && this.appendPacked) {
+      const packedEvents = this.packer.take();
+      if (chunks.length === 0 && packedEvents.count === 0) return;
+      this.events += packedEvents.count;
+      const appendPacked = this.appendPacked;
+      this.enqueue('append', () => appendPacked(this.spanId, { chunks, packedEvents }));
+      return;
+    }
     const events = this.parsedEvents;
     this.parsedEvents = [];
+    if (chunks.length === 0 && events.length === 0) return;
     this.events += events.length;
-    this.learnKeys(events);
-    this.writeHeadOnce();
-    if (chunks.length > 0 || events.length > 0) {
-      this.enqueue('append', () => this.host.store.append(this.spanId, { chunks, events }));
-    }
+    this.enqueue('append', () => this.host.store.append(this.spanId, { chunks, events }));
   }
 
   /** Ends the recording with an outcome; safe to call more than once (the first call wins). */
@@ -151,12 +197,7 @@ export class TapeSession {
     try {
       this.parser.end();
     } catch {}
-    const events = this.parsedEvents;
-    this.parsedEvents = [];
-    if (events.length > 0) {
-      this.events += events.length;
-      this.enqueue('append', () => this.host.store.append(this.spanId, { chunks: [], events }));
-    }
+    this.appendParsed([]);
     const durationMs = Math.max(0, this.host.now() - this.head.startedAt);
     const finishError =
       error ??
@@ -172,15 +213,16 @@ export class TapeSession {
     this.host.onEnded(this, outcome);
   }
 
-  private learnKeys(events: TapeEvent[]): void {
+  private learnKeys(): void {
     // The events decide the family (they are what the server sent) until the head is written.
     if (!this.headWritten && this.firstEvents.length > 0) {
       const { method, url, body } = this.head.request;
       this.family = detectFamily({ url, method, body }, this.firstEvents);
     }
+    const events = this.keyEvents;
+    this.keyEvents = [];
     if (this.learnt.upstreamSpanId || this.learnt.responseId) return;
     for (const event of events) {
-      if (event.index >= KEY_SCAN_EVENTS) break;
       const parsed = parseEventData(this.family, { data: event.data, type: event.type });
       if (!parsed.ok) continue;
       this.learnt = { ...extractStreamInfo(this.family, parsed.value), ...this.learnt };

@@ -283,3 +283,54 @@ describe('flush timing', () => {
     }
   });
 });
+
+describe('events that straddle flushes', () => {
+  it('keep their exact bytes and data when every chunk is flushed on its own (SQLite)', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'tapedeck-straddle-'));
+    const store = createSqliteStore({ path: join(directory, 'tapes.sqlite') });
+    let tick: (() => void) | undefined;
+    const recorder = createRecorder({
+      store,
+      _internal: {
+        setInterval: (callback) => {
+          tick = callback;
+          return { stop: () => {} };
+        },
+      },
+    });
+    // Every 7 bytes, so every event is cut across several chunks, flushes and store segments.
+    const pieces: Uint8Array[] = [];
+    for (let start = 0; start < opperBytes.byteLength; start += 7) {
+      pieces.push(opperBytes.subarray(start, start + 7));
+    }
+    const upstream = await startUpstream(() => ({ chunks: pieces }));
+    try {
+      const response = await recorder.fetch(`${upstream.url}/v2/call/stream`, opperInit);
+      const reader = response.body!.getReader();
+      const received: Uint8Array[] = [];
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        received.push(value);
+        tick?.();
+        await recorder.flush();
+      }
+      await recorder.close();
+      const [summary] = (await store.list()).tapes;
+      const tape = await store.get(summary!.spanId);
+      expectSameBytes(tape!.raw, opperBytes);
+      expect(tape?.chunks.length).toBe(received.length);
+      expect(tape?.events.map((event) => event.data)).toEqual(
+        text(opperBytes)
+          .split('\n\n')
+          .filter(Boolean)
+          .map((event) => event.slice('data: '.length)),
+      );
+      expect(tape?.upstreamSpanId).toBe('3f1c9a52-7d4e-4b8a-9c1e-5a6b7c8d9e0f');
+    } finally {
+      await upstream.close();
+      await store.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
