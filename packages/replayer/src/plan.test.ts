@@ -50,3 +50,16 @@ describe('planReplay faults', () => {
     );
   });
 });
+
+describe('tapes without events', () => {
+  it('frames events from the raw bytes with the SSE parser', () => {
+    const bare = { ...tape, events: [] };
+    const plan = planReplay({
+      tape: bare,
+      chunking: 'event',
+      faults: [{ type: 'cut', afterEvents: 2 }],
+    });
+    expect(plan.pieces.map((piece) => piece.end)).toEqual(ends.slice(0, 2));
+    expect(plan.end).toBe('cut');
+  });
+});

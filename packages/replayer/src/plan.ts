@@ -1,4 +1,5 @@
-import { type Tape, TapedeckError } from '@tapedeck/types';
+import { createParser } from '@tapedeck/sse';
+import { type Tape, TapedeckError, type TapeEvent } from '@tapedeck/types';
 import type { ReplayChunking, ReplayFault, ReplayTiming } from './types.js';
 
 /** One chunk the replay will send: tape bytes `[start, end)` or injected bytes, at `atMs`. */
@@ -83,6 +84,41 @@ function recordedBoundaries(tape: Tape): number[] {
     if (chunk.byteLength > 0) boundaries.push(Math.min(position, tape.raw.length));
   }
   return boundaries;
+}
+
+const withEvents = new WeakMap<Tape, Tape>();
+
+/**
+ * A tape whose `events` describe its bytes. Tapes from a store always have them; a tape built
+ * by hand or imported from raw bytes may not, so its events are framed from `raw` with the
+ * SSE parser (byte ranges only; the data stays lazy).
+ */
+export function ensureEvents(tape: Tape): Tape {
+  if (tape.events.length > 0 || tape.raw.length === 0) return tape;
+  const cached = withEvents.get(tape);
+  if (cached) return cached;
+  const events: TapeEvent[] = [];
+  const parser = createParser({
+    mode: 'framing',
+    onEvent: (event) => {
+      events.push({
+        index: event.index,
+        offsetMs: 0,
+        byteStart: event.byteStart,
+        byteEnd: event.byteEnd,
+        type: event.type,
+        id: event.id,
+        get data() {
+          return event.data;
+        },
+      });
+    },
+  });
+  parser.feed(tape.raw);
+  parser.end();
+  const framed = { ...tape, events };
+  withEvents.set(tape, framed);
+  return framed;
 }
 
 function eventBoundaries(tape: Tape): number[] {
@@ -258,6 +294,7 @@ export function planReplay({
   chunking?: ReplayChunking;
   faults?: ReplayFault[];
 }): ReplayPlan {
+  tape = ensureEvents(tape);
   const settings = resolveTiming(timing);
   let boundaries = chunkBoundaries(tape, chunking);
   let limit = tape.raw.length;
