@@ -187,6 +187,28 @@ describe('bad input: one line, exit 1, nothing written', () => {
     expect(sha(corrupt)).toBe(before);
   });
 
+  it('a database from a newer tapedeck', async () => {
+    const newer = join(dir.path, 'newer.sqlite');
+    await runCli(['import', writeExport(tapes[0]!, 'newer.ndjson'), '--db', newer], {
+      cwd: dir.path,
+    });
+    // PRAGMA user_version lives at byte 60 of the SQLite header, big-endian.
+    const bytes = readFileSync(newer);
+    bytes.writeUInt32BE(99, 60);
+    writeFileSync(newer, bytes);
+    const before = sha(newer);
+    for (const args of [
+      ['ls'],
+      ['show', '1a2b3c4d5e6f7081'],
+      ['import', writeExport(tapes[1]!, 'more.ndjson')],
+    ]) {
+      const result = await runCli([...args, '--db', newer], { cwd: dir.path });
+      expectOneLineFailure(result);
+      expect(result.stderr).toMatch(/schema version 99/);
+      expect(sha(newer)).toBe(before);
+    }
+  });
+
   it('an unreadable import file', async () => {
     const fresh = join(dir.path, 'never.sqlite');
     const locked = writeExport(tapes[0]!, 'locked.ndjson');
