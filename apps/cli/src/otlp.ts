@@ -1,6 +1,9 @@
-/** The command that starts Jaeger with OTLP/HTTP on 4318 and the UI on 16686. */
+/**
+ * The command that starts Jaeger with OTLP/HTTP on 4318 and the UI on 16686, as the repo's
+ * docker-compose.yml does (`docker compose up -d` there).
+ */
 export const JAEGER_COMMAND =
-  'docker run --rm -d -p 16686:16686 -p 4318:4318 jaegertracing/jaeger:latest';
+  'docker run --rm -d -p 16686:16686 -p 4318:4318 -e JAEGER_LISTEN_HOST=0.0.0.0 jaegertracing/jaeger:2.17.0';
 
 /**
  * True when something answers HTTP at `{endpoint}/v1/traces` within `timeoutMs`: any status
