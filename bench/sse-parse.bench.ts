@@ -181,7 +181,6 @@ const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--onl
 if (only !== undefined)
   contenders.splice(0, contenders.length, ...contenders.filter((c) => c.name.includes(only)));
 
-const gc = (globalThis as { gc?: () => void }).gc;
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] as number;
@@ -197,7 +196,8 @@ const cpu = new Map<string, number[]>(contenders.map((contender) => [contender.n
 // One warm-up round, then interleave the contenders so drift hits them all alike.
 for (let round = 0; round <= RUNS; round++) {
   for (const contender of contenders) {
-    gc?.();
+    // No forced GC here: it shrinks the young generation and penalises allocation, which no
+    // long-running process sees; the warm-up round and interleaving keep the contenders even.
     const cpuStart = process.cpuUsage();
     const start = performance.now();
     const result = contender.run();
