@@ -130,6 +130,7 @@ function observeBody(
   // a consumer waiting on a read is not idle.
   let cancelIdle: (() => void) | undefined;
   let reading = false;
+  let cancelled = false;
   let lastActivity = now();
   const stop = (reason: StreamStop) => {
     cancelIdle?.();
@@ -170,11 +171,13 @@ function observeBody(
         if (result.done) {
           safely('flushing the parser', () => parser.end());
           stop({ kind: 'done' });
-          controller.close();
+          // After a cancel the pending read resolves as done and the stream is already closed.
+          if (!cancelled) controller.close();
           return;
         }
         const arrivedAt = now();
         const chunk = result.value;
+        if (cancelled) return;
         controller.enqueue(chunk);
         if (!streamSpan.ended) {
           chunkTime = arrivedAt;
@@ -188,6 +191,7 @@ function observeBody(
         }
       },
       cancel(reason) {
+        cancelled = true;
         stop({ kind: 'cancel' });
         return reader.cancel(reason);
       },

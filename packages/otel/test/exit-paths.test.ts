@@ -371,3 +371,17 @@ async function vitestWaitFor(condition: () => boolean) {
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+describe('cancel while a read is pending', () => {
+  it('ends the span once and the pending read settles as done', async () => {
+    const tracedFetch = setup();
+    const response = await post(tracedFetch, '/hold');
+    const reader = response.body!.getReader();
+    await readText(reader, heldText.length);
+    const pendingRead = reader.read();
+    await reader.cancel('user gave up');
+    await expect(pendingRead).resolves.toEqual({ done: true, value: undefined });
+    const span = endedOnce();
+    expect(span.attributes['tapedeck.end_reason']).toBe('consumer_abort');
+  });
+});
