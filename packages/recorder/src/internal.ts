@@ -17,10 +17,10 @@ export interface PackedEvents {
   text: string;
 }
 
-/** Builds {@link PackedEvents} one event at a time. */
+/** Builds {@link PackedEvents} one event at a time, in typed arrays that grow by doubling. */
 export class EventPacker {
-  private numbers: number[] = [];
-  private lengths: number[] = [];
+  private numbers = new Float64Array(6 * 64);
+  private lengths = new Uint32Array(3 * 64);
   private parts: string[] = [];
   count = 0;
 
@@ -34,8 +34,26 @@ export class EventPacker {
     retry: number | undefined,
     data: string | undefined,
   ): void {
-    this.numbers.push(index, offsetMs, byteStart, byteEnd, retry ?? -1, data === undefined ? 0 : 1);
-    this.lengths.push(type.length, id.length, data?.length ?? 0);
+    if ((this.count + 1) * 6 > this.numbers.length) {
+      const numbers = new Float64Array(this.numbers.length * 2);
+      numbers.set(this.numbers);
+      this.numbers = numbers;
+      const lengths = new Uint32Array(this.lengths.length * 2);
+      lengths.set(this.lengths);
+      this.lengths = lengths;
+    }
+    const n = this.count * 6;
+    const numbers = this.numbers;
+    numbers[n] = index;
+    numbers[n + 1] = offsetMs;
+    numbers[n + 2] = byteStart;
+    numbers[n + 3] = byteEnd;
+    numbers[n + 4] = retry ?? -1;
+    numbers[n + 5] = data === undefined ? 0 : 1;
+    const l = this.count * 3;
+    this.lengths[l] = type.length;
+    this.lengths[l + 1] = id.length;
+    this.lengths[l + 2] = data?.length ?? 0;
     this.parts.push(type, id);
     if (data !== undefined) this.parts.push(data);
     this.count += 1;
@@ -45,12 +63,10 @@ export class EventPacker {
   take(): PackedEvents {
     const packed = {
       count: this.count,
-      numbers: Float64Array.from(this.numbers),
-      lengths: Uint32Array.from(this.lengths),
+      numbers: this.numbers.slice(0, this.count * 6),
+      lengths: this.lengths.slice(0, this.count * 3),
       text: this.parts.join(''),
     };
-    this.numbers = [];
-    this.lengths = [];
     this.parts = [];
     this.count = 0;
     return packed;

@@ -59,18 +59,20 @@ const MIGRATIONS = [
     chunks TEXT NOT NULL,
     PRIMARY KEY (tape_id, seq)
   );
-  CREATE TABLE events (
+  -- Events, one row per append, packed: per event six float64s (index, offsetMs, byteStart,
+  -- byteEnd, retry or -1, 1 when data is stored) and three uint32 lengths (type, id, data), with
+  -- the strings concatenated in text. An event's data is stored only when it is not simply what
+  -- its bytes say; otherwise it is read from raw[byteStart, byteEnd), the source of truth.
+  CREATE TABLE event_batches (
     tape_id INTEGER NOT NULL REFERENCES tapes (id) ON DELETE CASCADE,
-    idx INTEGER NOT NULL,
-    offset_ms REAL NOT NULL,
-    byte_start INTEGER NOT NULL,
-    byte_end INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    data TEXT NOT NULL,
-    retry INTEGER,
-    PRIMARY KEY (tape_id, idx)
-  ) WITHOUT ROWID;
+    seq INTEGER NOT NULL,
+    first_index INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    numbers BLOB NOT NULL,
+    lengths BLOB NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (tape_id, seq)
+  );
   `,
 ];
 
@@ -234,6 +236,24 @@ export function eventDataFromBytes(block, atStreamStart) {
  */
 
 /**
+ * Packs events that carry their data (an imported tape, a store caller's own events).
+ * @param {Array<{index: number; offsetMs: number; byteStart: number; byteEnd: number; type: string; id: string; data: string; retry?: number}>} events
+ * @returns {PackedEvents}
+ */
+function packEvents(events) {
+  const numbers = new Float64Array(events.length * 6);
+  const lengths = new Uint32Array(events.length * 3);
+  /** @type {string[]} */
+  const parts = [];
+  for (const [i, event] of events.entries()) {
+    numbers.set([event.index, event.offsetMs, event.byteStart, event.byteEnd, event.retry ?? -1, 1], i * 6);
+    lengths.set([event.type.length, event.id.length, event.data.length], i * 3);
+    parts.push(event.type, event.id, event.data);
+  }
+  return { count: events.length, numbers, lengths, text: parts.join('') };
+}
+
+/**
  * @param {PackedEvents} packed
  * @returns {Array<{index: number; offsetMs: number; byteStart: number; byteEnd: number; type: string; id: string; data: string | undefined; retry?: number}>}
  */
@@ -349,10 +369,11 @@ export function createTapeCore(db) {
     insertSegment: db.prepare(
       'INSERT INTO segments (tape_id, seq, byte_start, bytes, chunks) VALUES (?, ?, ?, ?, ?)',
     ),
-    insertEvent: db.prepare(
-      `INSERT INTO events (tape_id, idx, offset_ms, byte_start, byte_end, type, event_id, data, retry)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    insertEventBatch: db.prepare(
+      `INSERT INTO event_batches (tape_id, seq, first_index, count, numbers, lengths, text)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
+    eventBatchCount: db.prepare('SELECT COUNT(*) AS count FROM event_batches WHERE tape_id = ?'),
     updateAfterAppend: db.prepare(
       `UPDATE tapes SET byte_length = ?, segment_count = ?, event_count = ?,
          first_event_ms = COALESCE(first_event_ms, ?) WHERE id = ?`,
@@ -369,12 +390,8 @@ export function createTapeCore(db) {
        ORDER BY span_id = @id DESC, upstream_span_id = @id DESC, started_at DESC LIMIT 1`,
     ),
     segments: db.prepare('SELECT bytes, chunks FROM segments WHERE tape_id = ? ORDER BY seq'),
-    overlappingSegments: db.prepare(
-      `SELECT byte_start, bytes FROM segments
-       WHERE tape_id = ? AND byte_start < ? AND byte_start + length(bytes) > ? ORDER BY seq`,
-    ),
-    events: db.prepare(
-      'SELECT idx, offset_ms, byte_start, byte_end, type, event_id, data, retry FROM events WHERE tape_id = ? ORDER BY idx',
+    eventBatches: db.prepare(
+      'SELECT numbers, lengths, text FROM event_batches WHERE tape_id = ? ORDER BY seq',
     ),
     deleteById: db.prepare('DELETE FROM tapes WHERE id = ?'),
     prune: db.prepare('DELETE FROM tapes WHERE started_at < ?'),
@@ -441,66 +458,37 @@ export function createTapeCore(db) {
       segmentCount += 1;
       byteLength += /** @type {Uint8Array} */ (bytes).byteLength;
     }
-    const events = data.packedEvents ? unpackEvents(data.packedEvents) : data.events;
-    const derive = events.some((event) => event.data === undefined)
-      ? rawReader(tape.id, events)
-      : undefined;
+    const packed = data.packedEvents ?? packEvents(data.events);
     let eventCount = tape.event_count;
     let firstEventMs = null;
-    for (const event of events) {
-      if (event.byteEnd > byteLength || event.byteStart > event.byteEnd) {
+    for (let i = 0; i < packed.count; i++) {
+      const index = /** @type {number} */ (packed.numbers[i * 6]);
+      const offsetMs = /** @type {number} */ (packed.numbers[i * 6 + 1]);
+      const byteStart = /** @type {number} */ (packed.numbers[i * 6 + 2]);
+      const byteEnd = /** @type {number} */ (packed.numbers[i * 6 + 3]);
+      if (byteEnd > byteLength || byteStart > byteEnd) {
         throw coreError(
           'INVALID_TAPE',
-          `append: event ${event.index} spans bytes ${event.byteStart}..${event.byteEnd} but the tape has ${byteLength} bytes`,
-          { tapeId: spanId, eventIndex: event.index, byteOffset: event.byteStart },
+          `append: event ${index} spans bytes ${byteStart}..${byteEnd} but the tape has ${byteLength} bytes`,
+          { tapeId: spanId, eventIndex: index, byteOffset: byteStart },
         );
       }
-      const eventData =
-        event.data ??
-        eventDataFromBytes(
-          /** @type {any} */ (derive)(event.byteStart, event.byteEnd),
-          event.byteStart === 0,
-        );
-      statements.insertEvent.run(
+      eventCount = Math.max(eventCount, index + 1);
+      if (firstEventMs === null || offsetMs < firstEventMs) firstEventMs = offsetMs;
+    }
+    if (packed.count > 0) {
+      const seq = /** @type {{count: number}} */ (statements.eventBatchCount.get(tape.id)).count;
+      statements.insertEventBatch.run(
         tape.id,
-        event.index,
-        event.offsetMs,
-        event.byteStart,
-        event.byteEnd,
-        event.type,
-        event.id,
-        eventData,
-        event.retry ?? null,
+        seq,
+        packed.numbers[0],
+        packed.count,
+        Buffer.from(packed.numbers.buffer, packed.numbers.byteOffset, packed.count * 6 * 8),
+        Buffer.from(packed.lengths.buffer, packed.lengths.byteOffset, packed.count * 3 * 4),
+        packed.text,
       );
-      eventCount = Math.max(eventCount, event.index + 1);
-      if (firstEventMs === null || event.offsetMs < firstEventMs) firstEventMs = event.offsetMs;
     }
     statements.updateAfterAppend.run(byteLength, segmentCount, eventCount, firstEventMs, tape.id);
-  }
-
-  /**
-   * Reads byte ranges of a tape from its stored segments (the ones this append just wrote
-   * included), loading only the segments the events overlap.
-   * @param {number} tapeId
-   * @param {Array<{byteStart: number; byteEnd: number}>} events
-   */
-  function rawReader(tapeId, events) {
-    let from = Number.POSITIVE_INFINITY;
-    let to = 0;
-    for (const event of events) {
-      from = Math.min(from, event.byteStart);
-      to = Math.max(to, event.byteEnd);
-    }
-    const rows = /** @type {Array<{byte_start: number; bytes: Buffer}>} */ (
-      statements.overlappingSegments.all(tapeId, to, from)
-    );
-    const base = rows[0]?.byte_start ?? 0;
-    const buffer =
-      rows.length === 1
-        ? /** @type {Buffer} */ (rows[0]?.bytes)
-        : Buffer.concat(rows.map((row) => row.bytes));
-    /** @param {number} start @param {number} end */
-    return (start, end) => buffer.subarray(start - base, end - base);
   }
 
   /** @param {any} tape */
@@ -565,20 +553,26 @@ export function createTapeCore(db) {
         chunks.push({ offsetMs, byteLength });
       }
     }
-    const events = /** @type {any[]} */ (statements.events.all(row.id)).map((event) => {
-      /** @type {any} */
-      const result = {
-        index: event.idx,
-        offsetMs: event.offset_ms,
-        byteStart: event.byte_start,
-        byteEnd: event.byte_end,
-        type: event.type,
-        id: event.event_id,
-        data: event.data,
-      };
-      if (event.retry !== null) result.retry = event.retry;
-      return result;
-    });
+    /** @type {any[]} */
+    const events = [];
+    for (const batch of /** @type {Array<{numbers: Buffer; lengths: Buffer; text: string}>} */ (
+      statements.eventBatches.all(row.id)
+    )) {
+      // Copy into aligned buffers: a Buffer from SQLite may start at any byte offset.
+      const numbers = new Float64Array(new Uint8Array(batch.numbers).buffer);
+      const lengths = new Uint32Array(new Uint8Array(batch.lengths).buffer);
+      const count = lengths.length / 3;
+      for (const event of unpackEvents({ count, numbers, lengths, text: batch.text })) {
+        if (event.data === undefined) {
+          event.data = eventDataFromBytes(
+            raw.subarray(event.byteStart, event.byteEnd),
+            event.byteStart === 0,
+          );
+        }
+        events.push(event);
+      }
+    }
+    events.sort((a, b) => a.index - b.index);
     summary.raw = raw;
     summary.chunks = chunks;
     summary.events = events;
