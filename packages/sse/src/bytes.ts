@@ -37,9 +37,14 @@ export const decodeUtf8: Decode = nodeUtf8Slice
   ? (buffer, start, end) => (start === end ? '' : nodeUtf8Slice.call(buffer, start, end))
   : (buffer, start, end) => (start === end ? '' : textDecoder.decode(buffer.subarray(start, end)));
 
+/** A copy of `buffer[start, end)`, also for a Node Buffer (whose own `slice` makes a view). */
+export function copyBytes(buffer: Uint8Array, start: number, end: number): Uint8Array {
+  return Uint8Array.prototype.slice.call(buffer, start, end);
+}
+
 /** Joins byte arrays into one new array. */
 export function concatBytes(parts: readonly Uint8Array[], totalLength?: number): Uint8Array {
-  if (parts.length === 1 && parts[0]) return parts[0].slice();
+  if (parts.length === 1 && parts[0]) return copyBytes(parts[0], 0, parts[0].length);
   let length = totalLength ?? 0;
   if (totalLength === undefined) for (const part of parts) length += part.length;
   const joined = new Uint8Array(length);

@@ -100,3 +100,33 @@ describe('framing mode', () => {
     });
   });
 });
+
+describe('small pieces', () => {
+  it('a long event fed a few bytes at a time comes out whole, and so do the bytes of an incomplete one', () => {
+    const value = 'é'.repeat(50_000) + 'x'.repeat(50_000);
+    const bytes = encoder.encode(`data: ${value}\n\ndata: ${value}`);
+    const pieces: Uint8Array[] = [];
+    for (let i = 0; i < bytes.length; i += 3) pieces.push(bytes.subarray(i, i + 3));
+    const { events, errors } = collect(pieces);
+    expect(events.map((event) => event.data)).toEqual([value]);
+    expect(errors).toHaveLength(1);
+    const incomplete = errors[0]?.bytes ?? '';
+    expect(incomplete.length).toBe(bytes.length - (events[0]?.byteEnd ?? 0));
+  });
+
+  it('copies what it caches from a Node Buffer, so reusing the Buffer cannot change later events', () => {
+    const seen: string[] = [];
+    const parser = createParser({ onEvent: (event) => seen.push(event.type) });
+    const reused = Buffer.alloc(32);
+    for (const text of ['event: alpha\ndata: 1\n\n', 'event: alpha\ndata: 2\n\n']) {
+      reused.fill(0);
+      reused.write(text);
+      parser.feed(reused.subarray(0, Buffer.byteLength(text)));
+    }
+    // Had the parser kept a view of "alpha" in `reused`, this would turn it into "omega" and the
+    // next event would wrongly come out as "alpha".
+    reused.write('event: omega');
+    parser.feed('event: omega\ndata: 3\n\n');
+    expect(seen).toEqual(['alpha', 'alpha', 'omega']);
+  });
+});

@@ -1,5 +1,5 @@
 import { TapedeckError } from '@tapedeck/types';
-import { concatBytes, decodeUtf8, indexOfByte, lastIndexOfByte } from './bytes.js';
+import { concatBytes, copyBytes, decodeUtf8, indexOfByte, lastIndexOfByte } from './bytes.js';
 
 /**
  * One dispatched Server-Sent Event, with where its raw bytes sit in the stream.
@@ -113,6 +113,7 @@ const CR = 13;
 const SPACE = 32;
 const COLON = 58;
 const NULL = 0;
+const SMALL_PIECE_BYTES = 4096;
 const BOM = [0xef, 0xbb, 0xbf] as const;
 const textEncoder = new TextEncoder();
 // ignoreBOM: only the stream's first BOM is dropped (by the parser); any other U+FEFF is content.
@@ -168,6 +169,43 @@ export function createParser({
   // Raw bytes of the current block that arrived in earlier chunks: [blockStart, chunk start).
   let carry: Uint8Array[] = [];
   let carryBytes = 0;
+  // Small pieces (a stream fed a few bytes at a time) are copied into one growing buffer instead
+  // of each being kept as its own view, which would cost far more memory than the bytes held.
+  let carryTail: Uint8Array | null = null;
+  let carryTailLength = 0;
+
+  function carryPush(piece: Uint8Array): void {
+    carryBytes += piece.length;
+    if (piece.length >= SMALL_PIECE_BYTES) {
+      carry.push(piece);
+      carryTail = null;
+      return;
+    }
+    if (carryTail === null || carryTailLength + piece.length > carryTail.length) {
+      const grown = new Uint8Array(
+        Math.max(SMALL_PIECE_BYTES, 2 * (carryTailLength + piece.length)),
+      );
+      if (carryTail !== null) {
+        grown.set(carryTail.subarray(0, carryTailLength));
+        carry.pop();
+      } else {
+        carryTailLength = 0;
+      }
+      carryTail = grown;
+    } else {
+      carry.pop();
+    }
+    carryTail.set(piece, carryTailLength);
+    carryTailLength += piece.length;
+    carry.push(carryTail.subarray(0, carryTailLength));
+  }
+
+  function clearCarry(): void {
+    carry = [];
+    carryBytes = 0;
+    carryTail = null;
+    carryTailLength = 0;
+  }
 
   // The event being built.
   let eventType = '';
@@ -233,7 +271,7 @@ export function createParser({
   }
 
   // Servers repeat a handful of event types; decoding each once saves a call per event.
-  let cachedTypeBytes = new Uint8Array(0);
+  let cachedTypeBytes: Uint8Array = new Uint8Array(0);
   let cachedType = '';
 
   function decodeType(buffer: Uint8Array, start: number, end: number): string {
@@ -244,7 +282,7 @@ export function createParser({
       while (i < length && buffer[start + i] === cached[i]) i++;
       if (i === length) return cachedType;
     }
-    cachedTypeBytes = buffer.slice(start, end);
+    cachedTypeBytes = copyBytes(buffer, start, end);
     cachedType = decodeUtf8(buffer, start, end);
     return cachedType;
   }
@@ -263,10 +301,7 @@ export function createParser({
     blockStart = at;
     blockHasFields = false;
     idAtBlockStart = lastEventId;
-    if (carryBytes !== 0 || carry.length !== 0) {
-      carry = [];
-      carryBytes = 0;
-    }
+    if (carry.length !== 0) clearCarry();
   }
 
   function reportTooLarge(): void {
@@ -286,8 +321,7 @@ export function createParser({
   function dropOversizedEvent(): void {
     reportTooLarge();
     clearEvent();
-    carry = [];
-    carryBytes = 0;
+    clearCarry();
     skipping = true;
   }
 
@@ -553,8 +587,7 @@ export function createParser({
     }
     if (blockStart < offset) {
       const from = blockStart > base ? blockStart - base : 0;
-      carry.push(from === 0 ? buffer : buffer.subarray(from));
-      carryBytes += length - from;
+      carryPush(from === 0 ? buffer : buffer.subarray(from));
       if (offset - blockStart > maxEventBytes && !dispatchPending) {
         dropOversizedEvent();
         blockStart = offset;
