@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientRequest } from 'node:http';
 import { BatchInterceptor, getRawRequest } from '@mswjs/interceptors';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
@@ -77,7 +76,9 @@ interface Decision {
   askedForStream: boolean;
 }
 
-const bypass = new AsyncLocalStorage<boolean>();
+// Requests this module sends itself, so an installed interceptor (or a nested wrap) lets them
+// pass. A WeakSet rather than AsyncLocalStorage: that would turn on promise hooks process-wide.
+const ownRequests = new WeakSet<Request>();
 
 function headersToRecord(headers: Headers): Record<string, string> {
   const result: Record<string, string> = {};
@@ -447,7 +448,9 @@ export function createRecorder({
 
   const wrap = (fetchImpl: typeof fetch): typeof fetch =>
     async function recordedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-      if (closed || bypass.getStore()) return fetchImpl(input, init);
+      if (closed || (input instanceof Request && ownRequests.has(input))) {
+        return fetchImpl(input, init);
+      }
       let request: Request;
       try {
         request = new Request(input, init);
@@ -456,7 +459,8 @@ export function createRecorder({
         return fetchImpl(input, init);
       }
       const decision = await decide(request);
-      const response = await bypass.run(true, () => fetchImpl(request));
+      ownRequests.add(request);
+      const response = await fetchImpl(request);
       return recordFetchResponse(decision, response, request.signal);
     };
 
@@ -529,13 +533,14 @@ export function createRecorder({
     const pendingClientRequests = new Map<string, Promise<Decision | undefined>>();
 
     fetchInterceptor.on('request', async ({ request, controller }) => {
-      if (bypass.getStore()) return;
+      const raw = getRawRequest(request);
+      if (raw instanceof Request && ownRequests.has(raw)) return;
       const decision = await decide(request);
       // Only requests that ask for a stream are taken over; everything else passes through.
       if (!decision?.askedForStream) return;
       let response: Response;
       try {
-        response = await bypass.run(true, () => pureFetch(request));
+        response = await pureFetch(request);
       } catch (error) {
         controller.errorWith(error as Error);
         return;
@@ -556,7 +561,6 @@ export function createRecorder({
     });
 
     clientRequest.on('request', ({ request, requestId }) => {
-      if (bypass.getStore()) return;
       pendingClientRequests.set(requestId, decide(request));
       (getRawRequest(request) as ClientRequest | undefined)?.once?.('close', () =>
         pendingClientRequests.delete(requestId),

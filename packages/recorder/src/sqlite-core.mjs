@@ -246,7 +246,10 @@ function packEvents(events) {
   /** @type {string[]} */
   const parts = [];
   for (const [i, event] of events.entries()) {
-    numbers.set([event.index, event.offsetMs, event.byteStart, event.byteEnd, event.retry ?? -1, 1], i * 6);
+    numbers.set(
+      [event.index, event.offsetMs, event.byteStart, event.byteEnd, event.retry ?? -1, 1],
+      i * 6,
+    );
     lengths.set([event.type.length, event.id.length, event.data.length], i * 3);
     parts.push(event.type, event.id, event.data);
   }

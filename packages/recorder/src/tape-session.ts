@@ -241,23 +241,31 @@ export class TapeSession {
   }
 
   private enqueue(operation: string, write: () => Promise<void>): void {
-    this.chain = this.chain.then(async () => {
+    const attempt = async () => {
       if (this.failed) return;
       try {
         await write();
       } catch (error) {
         // One failed write means later ones would only fail after it (no tape, gaps in bytes).
+        if (this.failed) return;
         this.failed = true;
         const detail = TapedeckError.isInstance(error) ? error.message : String(error);
         this.host.report(
           'STORE_FAILURE',
           `store.${operation} failed for tape ${this.spanId}: ${detail}`,
           error,
-          {
-            tapeId: this.spanId,
-          },
+          { tapeId: this.spanId },
         );
       }
-    });
+    };
+    if (this.appendPacked) {
+      // The SQLite store applies calls in the order they are made, so writes are pipelined: a
+      // whole flush tick of every stream reaches its writer thread as one batch.
+      const done = attempt();
+      this.chain = Promise.all([this.chain, done]).then(() => {});
+    } else {
+      // Any other store gets one call at a time per tape, in order.
+      this.chain = this.chain.then(attempt);
+    }
   }
 }

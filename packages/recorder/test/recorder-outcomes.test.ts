@@ -179,6 +179,26 @@ describe('outcomes against a real upstream', () => {
     expect(tape.events).toHaveLength(3);
   });
 
+  it('recorder.fetch and nested wraps under install() record each stream once', async () => {
+    const recorder = createRecorder({ store });
+    recorder.install();
+    try {
+      const nested = recorder.wrap(recorder.fetch);
+      for (const fetchImpl of [recorder.fetch, nested]) {
+        const response = await fetchImpl(
+          `${upstream.url}/v2/call/stream?reply=complete&m=once`,
+          opperInit,
+        );
+        expectSameBytes(concatBytes(await readChunks(response.body)), opperBytes);
+      }
+    } finally {
+      recorder.uninstall();
+    }
+    await recorder.close();
+    const { tapes } = await store.list({ urlContains: 'm=once' });
+    expect(tapes.map((tape) => tape.outcome)).toEqual(['complete', 'complete']);
+  });
+
   it('under install(), node:http requests are recorded (complete) and a destroyed request is aborted', async () => {
     const recorder = createRecorder({ store });
     recorder.install();
