@@ -120,9 +120,12 @@ export function createReplayStream({
     { highWaterMark: 0 },
   );
 
+  // One private copy per replay, so a client that writes into its chunks cannot change the tape
+  // for the next replay; chunks are views of it (one copy instead of one per chunk).
+  let raw: Uint8Array | undefined;
   function send(controller: ReadableStreamDefaultController<Uint8Array>, piece: PlannedPiece) {
-    // A copy, so a client that writes into its chunk cannot change the tape for the next replay.
-    const bytes = piece.bytes ?? tape.raw.slice(piece.start, piece.end);
+    raw ??= tape.raw.slice();
+    const bytes = piece.bytes ?? raw.subarray(piece.start, piece.end);
     index += 1;
     controller.enqueue(bytes);
     if (index >= plan.pieces.length) release(controller);
