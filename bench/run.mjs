@@ -14,11 +14,9 @@ const files = readdirSync(dir)
 let failed = 0;
 for (const file of files) {
   console.log(`\n=== ${file}`);
-  const result = spawnSync(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', `${dir}${file}`],
-    { stdio: 'inherit' },
-  );
+  const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', `${dir}${file}`], {
+    stdio: 'inherit',
+  });
   if (result.status !== 0) failed += 1;
 }
 if (files.length === 0) console.log('no benchmark matched', filters.join(' '));
