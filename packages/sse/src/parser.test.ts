@@ -31,6 +31,28 @@ const cases: Case[] = [
     events: [{ type: 'ping', data: 'x', byteStart: 0, byteEnd: 21 }],
   },
   {
+    rule: 'a repeated type is recognised each time, whatever its line end or spelling',
+    input:
+      'event: a\ndata: 1\n\nevent: a\ndata: 2\n\nevent: ab\ndata: 3\n\nevent: a\rdata: 4\n\nevent:a\ndata: 5\n\nevent: a\n\ndata: 6\n\n',
+    events: [
+      { type: 'a', data: '1' },
+      { type: 'a', data: '2' },
+      { type: 'ab', data: '3' },
+      { type: 'a', data: '4' },
+      { type: 'a', data: '5' },
+      { type: 'message', data: '6' },
+    ],
+  },
+  {
+    rule: 'a repeated non-ASCII type keeps the following data intact',
+    input: 'event: é\ndata: ü1\n\nevent: é\ndata: ü2\n\n: ñ\nevent: é\ndata: 3\n\n',
+    events: [
+      { type: 'é', data: 'ü1' },
+      { type: 'é', data: 'ü2' },
+      { type: 'é', data: '3', comments: ['ñ'] },
+    ],
+  },
+  {
     rule: 'an empty event field leaves the default type',
     input: 'event\ndata: x\n\nevent:\ndata: y\n\n',
     events: [

@@ -274,14 +274,17 @@ export function createParser({
   let cachedTypeBytes: Uint8Array = new Uint8Array(0);
   let cachedType = '';
 
-  function decodeType(buffer: Uint8Array, start: number, end: number): string {
+  function isCachedType(buffer: Uint8Array, start: number, end: number): boolean {
     const length = end - start;
     const cached = cachedTypeBytes; // a local, so the loop does not reload the closure variable
-    if (length === cached.length) {
-      let i = 0;
-      while (i < length && buffer[start + i] === cached[i]) i++;
-      if (i === length) return cachedType;
-    }
+    if (length !== cached.length) return false;
+    let i = 0;
+    while (i < length && buffer[start + i] === cached[i]) i++;
+    return i === length;
+  }
+
+  function decodeType(buffer: Uint8Array, start: number, end: number): string {
+    if (isCachedType(buffer, start, end)) return cachedType;
     cachedTypeBytes = copyBytes(buffer, start, end);
     cachedType = decodeUtf8(buffer, start, end);
     return cachedType;
@@ -536,6 +539,39 @@ export function createParser({
     }
     let crIndex = indexOfByte(buffer, CR, position);
     while (position < length) {
+      // Servers repeat "event: <same type>" line after line: recognise it without searching for
+      // its line end. Anything unusual (a CR, the size limit, another type) takes the full path.
+      if (
+        buffer[position] === 101 && // e
+        !skipping &&
+        lineStart === base + position
+      ) {
+        const typeLength = cachedTypeBytes.length;
+        const valueEnd = position + 7 + typeLength;
+        if (
+          typeLength !== 0 &&
+          buffer[valueEnd] === LF &&
+          (crIndex === -1 || crIndex > valueEnd) &&
+          buffer[position + 1] === 118 && // v
+          buffer[position + 2] === 101 && // e
+          buffer[position + 3] === 110 && // n
+          buffer[position + 4] === 116 && // t
+          buffer[position + 5] === COLON &&
+          buffer[position + 6] === SPACE &&
+          base + valueEnd + 1 - blockStart <= maxEventBytes &&
+          isCachedType(buffer, position + 7, valueEnd)
+        ) {
+          blockHasFields = true;
+          eventType = cachedType;
+          if (buffer === regionBuffer && regionText !== null) {
+            cursorChar += position + 7 - cursorByte + cachedType.length;
+            cursorByte = valueEnd;
+          }
+          position = valueEnd + 1;
+          lineStart = base + position;
+          continue;
+        }
+      }
       let lineEnd: number;
       let next: number;
       // A blank line right after a line end is common enough to skip the search for it.
