@@ -12,8 +12,8 @@ export const APPEND_PACKED: unique symbol = Symbol.for('tapedeck.recorder.append
  */
 export interface PackedEvents {
   count: number;
-  numbers: Float64Array;
-  lengths: Uint32Array;
+  numbers: Float64Array<ArrayBuffer>;
+  lengths: Uint32Array<ArrayBuffer>;
   text: string;
 }
 

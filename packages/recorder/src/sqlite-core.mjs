@@ -236,6 +236,24 @@ export function eventDataFromBytes(block, atStreamStart) {
  */
 
 /**
+ * @param {Array<{offsetMs: number; bytes: Uint8Array}> | undefined} chunks
+ * @returns {{bytes: Uint8Array; timings: Float64Array} | undefined}
+ */
+function joinChunks(chunks) {
+  if (!chunks || chunks.length === 0) return undefined;
+  const timings = new Float64Array(chunks.length * 2);
+  chunks.forEach((chunk, i) => {
+    timings[i * 2] = chunk.offsetMs;
+    timings[i * 2 + 1] = chunk.bytes.byteLength;
+  });
+  const bytes =
+    chunks.length === 1
+      ? /** @type {Uint8Array} */ (chunks[0]?.bytes)
+      : Buffer.concat(chunks.map((chunk) => chunk.bytes));
+  return { bytes, timings };
+}
+
+/**
  * Packs events that carry their data (an imported tape, a store caller's own events).
  * @param {Array<{index: number; offsetMs: number; byteStart: number; byteEnd: number; type: string; id: string; data: string; retry?: number}>} events
  * @returns {PackedEvents}
@@ -447,19 +465,26 @@ export function createTapeCore(db) {
     }
     let byteLength = tape.byte_length;
     let segmentCount = tape.segment_count;
-    if (data.chunks.length > 0) {
-      const parts = data.chunks.map((chunk) => chunk.bytes);
-      const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-      const timings = data.chunks.map((chunk) => [chunk.offsetMs, chunk.bytes.byteLength]);
+    // Either chunks, or one pre-joined segment with [offsetMs, byteLength] pairs in timings.
+    const segment = data.segment ?? joinChunks(data.chunks);
+    if (segment && segment.bytes.byteLength > 0) {
+      /** @type {number[][]} */
+      const timings = [];
+      for (let i = 0; i < segment.timings.length; i += 2) {
+        timings.push([
+          /** @type {number} */ (segment.timings[i]),
+          /** @type {number} */ (segment.timings[i + 1]),
+        ]);
+      }
       statements.insertSegment.run(
         tape.id,
         segmentCount,
         byteLength,
-        bytes,
+        Buffer.from(segment.bytes.buffer, segment.bytes.byteOffset, segment.bytes.byteLength),
         JSON.stringify(timings),
       );
       segmentCount += 1;
-      byteLength += /** @type {Uint8Array} */ (bytes).byteLength;
+      byteLength += segment.bytes.byteLength;
     }
     const packed = data.packedEvents ?? packEvents(data.events);
     let eventCount = tape.event_count;

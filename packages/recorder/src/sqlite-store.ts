@@ -117,7 +117,7 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
   let nextId = 1;
   let failure: TapedeckError | undefined;
   let closed: Promise<void> | undefined;
-  let queuedWrites: Array<{ operation: CoreOperation } & Pending> = [];
+  let queuedWrites: Array<{ operation: CoreOperation; transfer?: ArrayBuffer[] } & Pending> = [];
   let flushScheduled = false;
 
   const updateRef = () => {
@@ -177,13 +177,16 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     );
   });
 
-  const send = (message: Record<string, unknown>): Promise<unknown> => {
+  const send = (
+    message: Record<string, unknown>,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<unknown> => {
     if (failure) return Promise.reject(failure);
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
       updateRef();
-      worker.postMessage({ ...message, id });
+      worker.postMessage({ ...message, id }, transfer);
     });
   };
 
@@ -192,7 +195,8 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     const batch = queuedWrites;
     queuedWrites = [];
     if (batch.length === 0) return;
-    send({ kind: 'write', operations: batch.map((entry) => entry.operation) }).then(
+    const transfer = batch.flatMap((entry) => entry.transfer ?? []);
+    send({ kind: 'write', operations: batch.map((entry) => entry.operation) }, transfer).then(
       (results) => {
         (results as BatchResult[]).forEach((result, index) => {
           const entry = batch[index]!;
@@ -206,11 +210,11 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     );
   };
 
-  const write = <T = void>(operation: CoreOperation): Promise<T> => {
+  const write = <T = void>(operation: CoreOperation, transfer?: ArrayBuffer[]): Promise<T> => {
     if (closed) return Promise.reject(toTapedeckError({ message: 'the store is closed' }, path));
     if (failure) return Promise.reject(failure);
     return new Promise((resolve, reject) => {
-      queuedWrites.push({ operation, resolve: (value) => resolve(value as T), reject });
+      queuedWrites.push({ operation, transfer, resolve: (value) => resolve(value as T), reject });
       updateRef();
       if (!flushScheduled) {
         flushScheduled = true;
@@ -226,12 +230,31 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     return (await send({ kind: 'read', operation })) as T;
   };
 
-  // Chunk bytes are copied to the writer thread, never transferred: the recorder's parser may
-  // still hold the last chunk of an unfinished event.
+  // The chunks of one append travel as one buffer the writer thread takes over (transferred, not
+  // copied). The chunks themselves are never transferred: the recorder's parser may still hold
+  // the last one of an unfinished event.
   const appendPacked = (
     spanId: string,
     { chunks, packedEvents }: { chunks: TapeAppend['chunks']; packedEvents: PackedEvents },
-  ): Promise<void> => write({ op: 'append', args: [spanId, { chunks, packedEvents }] });
+  ): Promise<void> => {
+    let byteLength = 0;
+    for (const chunk of chunks) byteLength += chunk.bytes.byteLength;
+    const bytes = new Uint8Array(byteLength);
+    const timings = new Float64Array(chunks.length * 2);
+    let offset = 0;
+    chunks.forEach((chunk, index) => {
+      bytes.set(chunk.bytes, offset);
+      offset += chunk.bytes.byteLength;
+      timings[index * 2] = chunk.offsetMs;
+      timings[index * 2 + 1] = chunk.bytes.byteLength;
+    });
+    return write({ op: 'append', args: [spanId, { segment: { bytes, timings }, packedEvents }] }, [
+      bytes.buffer,
+      timings.buffer,
+      packedEvents.numbers.buffer,
+      packedEvents.lengths.buffer,
+    ]);
+  };
 
   const store: TapeStore & { [APPEND_PACKED]: typeof appendPacked } = {
     put: (tape: TapeHead | Tape) => write({ op: 'put', args: [tape] }),
