@@ -1,4 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers.js';
@@ -28,6 +30,43 @@ describe('demo', () => {
     // The demo's API key was redacted before anything reached the database.
     for (const name of readdirSync(dir.path)) {
       expect(readFileSync(join(dir.path, name)).includes('sk-demo-not-a-real-key')).toBe(false);
+    }
+  });
+
+  it('exports its spans and prints Jaeger links when an OTLP collector answers', async () => {
+    const bodies: string[] = [];
+    const collector = createServer((request, response) => {
+      const parts: Buffer[] = [];
+      request.on('data', (part: Buffer) => parts.push(part));
+      request.on('end', () => {
+        bodies.push(Buffer.concat(parts).toString('utf8'));
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+    try {
+      const db = join(dir.path, 'traced.sqlite');
+      const result = await runCli(['demo', '--endpoint', endpoint, '--db', db], {
+        cwd: dir.path,
+        timeoutMs: 60_000,
+      });
+      expect(result.code).toBe(0);
+      const text = result.stdout.toString();
+      expect(text).toContain(`spans exported to ${endpoint}/v1/traces`);
+      const links = text.match(
+        /http:\/\/localhost:16686\/trace\/[0-9a-f]{32}\?uiFind=[0-9a-f]{16}/g,
+      );
+      expect(links?.length).toBeGreaterThanOrEqual(7);
+      // Every recorded tape's span reached the collector.
+      const listed = JSON.parse(
+        (await runCli(['ls', '--json', '--db', db], { cwd: dir.path })).stdout.toString(),
+      );
+      const exported = bodies.join('\n');
+      for (const tape of listed as Array<{ spanId: string }>)
+        expect(exported).toContain(tape.spanId);
+    } finally {
+      await new Promise((resolve) => collector.close(resolve));
     }
   });
 });

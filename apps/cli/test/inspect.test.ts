@@ -122,17 +122,17 @@ describe('export → import', () => {
       const files = readdirSync(out).map((name) => join(out, name));
       const imported = await runCli(['import', ...files, '--db', fresh], { cwd: dir.path });
       expect(imported.code).toBe(0);
+      const show = async (id: string, database: string) =>
+        JSON.parse(
+          (
+            await runCli(['show', id, '--json', '--db', database], { cwd: dir.path })
+          ).stdout.toString(),
+        );
       for (const tape of tapes) {
-        const before = JSON.parse(
-          (
-            await runCli(['show', tape.spanId, '--json', '--db', db], { cwd: dir.path })
-          ).stdout.toString(),
-        );
-        const after = JSON.parse(
-          (
-            await runCli(['show', tape.spanId, '--json', '--db', fresh], { cwd: dir.path })
-          ).stdout.toString(),
-        );
+        const [before, after] = await Promise.all([
+          show(tape.spanId, db),
+          show(tape.spanId, fresh),
+        ]);
         expect(after).toEqual(before);
       }
     });
@@ -243,7 +243,7 @@ describe('bad input: one line, exit 1, nothing written', () => {
   });
 
   it('--help shows an example for every command', async () => {
-    for (const command of [
+    const commands = [
       'proxy',
       'ls',
       'show',
@@ -255,8 +255,11 @@ describe('bad input: one line, exit 1, nothing written', () => {
       'prune',
       'stats',
       'demo',
-    ]) {
-      const result = await runCli([command, '--help'], { cwd: dir.path });
+    ];
+    const results = await Promise.all(
+      commands.map((command) => runCli([command, '--help'], { cwd: dir.path })),
+    );
+    for (const result of results) {
       expect(result.code).toBe(0);
       expect(result.stdout.toString()).toMatch(/Examples?:\n {2}\$ tapedeck /);
     }

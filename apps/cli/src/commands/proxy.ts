@@ -87,7 +87,8 @@ async function readBody(request: IncomingMessage): Promise<Uint8Array<ArrayBuffe
 export function upstreamUrl(upstream: string, path: string): URL {
   const base = new URL(upstream);
   const prefix = base.pathname.replace(/\/+$/, '');
-  return new URL(`${prefix}${path.startsWith('/') ? path : `/${path}`}`, base.origin);
+  // Collapse leading slashes: `//host/x` must stay a path on the upstream, not a new origin.
+  return new URL(`${prefix}/${path.replace(/^\/+/, '')}`, base.origin);
 }
 
 /** Copies the upstream body to the client chunk by chunk, as each chunk arrives. */
