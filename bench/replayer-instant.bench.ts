@@ -11,7 +11,7 @@ import { setupServer } from '../packages/replayer/node_modules/msw/lib/node/inde
 import OpenAI from '../packages/replayer/node_modules/openai/index.mjs';
 
 const EVENTS = 10_000;
-const RUNS = 15;
+const RUNS = 21;
 const baseURL = 'http://bench.test/v1';
 const url = `${baseURL}/responses`;
 const requestBody = { model: 'gpt-4o-mini', input: 'Write a long story.', stream: true };

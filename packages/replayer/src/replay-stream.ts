@@ -69,75 +69,119 @@ export function createReplayStream({
   let startMs: number | undefined;
   let index = 0;
   let finished = false;
-  let streamController: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let pulling: Promise<void> | undefined;
+  let ending: { error: unknown } | 'closed' | undefined;
+
+  // Every stream handed out (the body and the branches of its tees) is a sink fed straight from
+  // this source: no stream-to-stream hop per chunk. The owner branch is the one the client reads.
+  interface Sink {
+    controller: ReadableStreamDefaultController<Uint8Array>;
+    owner: boolean;
+  }
+  const sinks = new Set<Sink>();
 
   const finish = () => {
     finished = true;
     signal?.removeEventListener('abort', onAbort);
     if (!stop.signal.aborted) stop.abort();
   };
+  const end = (how: { error: unknown } | 'closed') => {
+    ending ??= how;
+    for (const sink of sinks) {
+      try {
+        if (how === 'closed') sink.controller.close();
+        else sink.controller.error(how.error);
+      } catch {
+        // Already closed or errored.
+      }
+    }
+    sinks.clear();
+  };
   const onAbort = () => {
     if (finished) return;
-    const reason = abortReason(signal!);
     finish();
-    try {
-      streamController?.error(reason);
-    } catch {
-      // Already closed or errored.
-    }
+    end({ error: abortReason(signal!) });
   };
-
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        streamController = controller;
-        if (signal?.aborted) onAbort();
-        else signal?.addEventListener('abort', onAbort, { once: true });
-        if (plan.pieces.length === 0) release(controller);
-      },
-      pull(controller) {
-        if (finished) return;
-        const piece = plan.pieces[index];
-        if (!piece) return;
-        // Instant pieces skip the clock entirely: this is the hot path for most test suites.
-        if (piece.atMs > 0) {
-          startMs ??= now();
-          const waitMs = startMs + piece.atMs - now();
-          if (waitMs > 0) {
-            return delay(waitMs, stop.signal).then(() => {
-              if (!finished) send(controller, piece);
-            });
-          }
-        } else {
-          startMs ??= now();
-        }
-        send(controller, piece);
-      },
-      cancel() {
-        finish();
-      },
-    },
-    { highWaterMark: 0 },
-  );
 
   // One private copy per replay, so a client that writes into its chunks cannot change the tape
   // for the next replay; chunks are views of it (one copy instead of one per chunk).
   let raw: Uint8Array | undefined;
-  function send(controller: ReadableStreamDefaultController<Uint8Array>, piece: PlannedPiece) {
+  const send = (piece: PlannedPiece) => {
     raw ??= tape.raw.slice();
     const bytes = piece.bytes ?? raw.subarray(piece.start, piece.end);
     index += 1;
-    controller.enqueue(bytes);
-    if (index >= plan.pieces.length) release(controller);
-  }
-
-  function release(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    for (const sink of sinks) sink.controller.enqueue(bytes);
+    if (index >= plan.pieces.length) release();
+  };
+  const release = () => {
     finish();
-    if (plan.end === 'cut') controller.error(connectionDropped(plan.cutAtByte ?? 0));
-    else controller.close();
-  }
+    end(plan.end === 'cut' ? { error: connectionDropped(plan.cutAtByte ?? 0) } : 'closed');
+  };
 
-  return withPromptCancelTee(stream);
+  const pull = (): Promise<void> | undefined => {
+    if (finished) return undefined;
+    if (pulling) return pulling;
+    const piece = plan.pieces[index];
+    if (!piece) return undefined;
+    // Instant pieces skip the clock entirely: this is the hot path for most test suites.
+    startMs ??= now();
+    if (piece.atMs > 0) {
+      const waitMs = startMs + piece.atMs - now();
+      if (waitMs > 0) {
+        pulling = delay(waitMs, stop.signal).then(() => {
+          pulling = undefined;
+          if (!finished) send(piece);
+        });
+        return pulling;
+      }
+    }
+    send(piece);
+    return undefined;
+  };
+
+  const createSink = (owner: boolean): ReadableStream<Uint8Array> => {
+    let sink: Sink | undefined;
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          if (ending === 'closed') controller.close();
+          else if (ending) controller.error(ending.error);
+          else {
+            sink = { controller, owner };
+            sinks.add(sink);
+          }
+        },
+        pull,
+        cancel() {
+          if (sink) sinks.delete(sink);
+          // The client's branch owns the replay: its cancel ends everything at once, without
+          // waiting for a clone nobody reads (MSW's tee would).
+          if (owner || sinks.size === 0) {
+            finish();
+            end('closed');
+          }
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    Object.defineProperty(stream, 'tee', {
+      configurable: true,
+      writable: true,
+      value: (): [ReadableStream<Uint8Array>, ReadableStream<Uint8Array>] => {
+        if (stream.locked) throw new TypeError('ReadableStream is locked');
+        stream.getReader();
+        if (sink) sinks.delete(sink);
+        return [createSink(owner), createSink(false)];
+      },
+    });
+    return stream;
+  };
+
+  const body = createSink(true);
+  if (signal?.aborted) onAbort();
+  else if (!finished) signal?.addEventListener('abort', onAbort, { once: true });
+  if (plan.pieces.length === 0 && !finished) release();
+  return body;
 }
 
 /**
