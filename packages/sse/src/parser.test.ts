@@ -342,6 +342,16 @@ describe('createParser', () => {
     ]);
   });
 
+  it('keeps event types apart when many types alternate', () => {
+    const types = Array.from({ length: 10 }, (_, i) => `type-${'é'.repeat(i % 3)}${i}`);
+    const sequence = [...types, ...types.slice().reverse(), 'type-0', 'type-1', 'type-0'];
+    const { events } = collect([
+      sequence.map((type) => `event: ${type}\ndata: ${type}\n\n`).join(''),
+    ]);
+    expect(events.map((event) => event.type)).toEqual(sequence);
+    expect(events.map((event) => event.data)).toEqual(sequence);
+  });
+
   it('can be reused after end()', () => {
     const seen: string[] = [];
     const parser = createParser({ onEvent: (event) => seen.push(`${event.index}:${event.data}`) });

@@ -1,5 +1,5 @@
 import { TapedeckError } from '@tapedeck/types';
-import { concatBytes, copyBytes, decodeUtf8, indexOfByte, lastIndexOfByte } from './bytes.js';
+import { concatBytes, decodeUtf8, indexOfByte, lastIndexOfByte } from './bytes.js';
 
 /**
  * One dispatched Server-Sent Event, with where its raw bytes sit in the stream.
@@ -176,7 +176,7 @@ export function createParser({
 
   function carryPush(piece: Uint8Array): void {
     carryBytes += piece.length;
-    if (piece.length >= SMALL_PIECE_BYTES) {
+    if (piece.length >= SMALL_PIECE_BYTES || carry.length < 8) {
       carry.push(piece);
       carryTail = null;
       return;
@@ -271,7 +271,10 @@ export function createParser({
   }
 
   // Servers repeat a handful of event types; decoding each once saves a call per event.
-  let cachedTypeBytes: Uint8Array = new Uint8Array(0);
+  // Servers repeat a handful of event types: remember the last few (most recent first) so each
+  // is decoded once. Plain arrays, not Uint8Arrays: allocating an ArrayBuffer per miss costs more.
+  const typeCache: Array<{ bytes: number[]; text: string }> = [];
+  let cachedTypeBytes: number[] = [];
   let cachedType = '';
 
   function isCachedType(buffer: Uint8Array, start: number, end: number): boolean {
@@ -285,8 +288,24 @@ export function createParser({
 
   function decodeType(buffer: Uint8Array, start: number, end: number): string {
     if (isCachedType(buffer, start, end)) return cachedType;
-    cachedTypeBytes = copyBytes(buffer, start, end);
-    cachedType = decodeUtf8(buffer, start, end);
+    let found = -1;
+    for (let entry = 1; entry < typeCache.length && found === -1; entry++) {
+      cachedTypeBytes = (typeCache[entry] as { bytes: number[] }).bytes;
+      if (isCachedType(buffer, start, end)) found = entry;
+    }
+    let hit: { bytes: number[]; text: string };
+    if (found === -1) {
+      hit = {
+        bytes: Array.from(buffer.subarray(start, end)),
+        text: decodeUtf8(buffer, start, end),
+      };
+      if (typeCache.length === 8) typeCache.pop();
+    } else {
+      hit = typeCache.splice(found, 1)[0] as { bytes: number[]; text: string };
+    }
+    typeCache.unshift(hit);
+    cachedTypeBytes = hit.bytes;
+    cachedType = hit.text;
     return cachedType;
   }
 
@@ -493,6 +512,8 @@ export function createParser({
     return undefined;
   }
 
+  let joinScratch = new Uint8Array(1024);
+
   // The carried bytes from absolute offset `from` up to the current chunk, joined with `tail`.
   function joinCarried(from: number, tail: Uint8Array): Uint8Array {
     let skip = from - blockStart;
@@ -510,7 +531,17 @@ export function createParser({
     }
     parts.push(tail);
     length += tail.length;
-    return concatBytes(parts, length);
+    // Framing mode may keep the line's bytes for a lazy `data`; full mode is done with them once
+    // the line is handled, so it reuses one scratch buffer instead of allocating per line.
+    if (framing) return concatBytes(parts, length);
+    if (joinScratch.length < length)
+      joinScratch = new Uint8Array(Math.max(length, 2 * joinScratch.length));
+    let position = 0;
+    for (const part of parts) {
+      joinScratch.set(part, position);
+      position += part.length;
+    }
+    return joinScratch.subarray(0, length);
   }
 
   function processChunk(buffer: Uint8Array): void {
