@@ -348,13 +348,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (
-        error.code === 'commander.helpDisplayed' ||
-        error.code === 'commander.version' ||
-        error.code === 'commander.help'
-      ) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
         return EXIT_OK;
       }
+      // No command at all: commander has printed the help to stderr.
+      if (error.code === 'commander.help') return EXIT_USAGE;
       const command = findCommandName(program, argv);
       const message = error.message.replace(/^error:\s*/, '');
       io.stderr.write(

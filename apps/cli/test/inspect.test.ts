@@ -237,6 +237,9 @@ describe('bad input: one line, exit 1, nothing written', () => {
     const result = await runCli(['ls', '--since', 'soon', '--db', db], { cwd: dir.path });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/invalid duration "soon"/);
+    const bare = await runCli([], { cwd: dir.path });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('Usage: tapedeck');
     const unknown = await runCli(['lss'], { cwd: dir.path });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command 'lss'.*Did you mean ls\?/);
