@@ -145,6 +145,9 @@ export function openTapeDatabase({ path, markIncomplete = true }) {
       db.pragma('busy_timeout = 10000');
       return db;
     }
+    // Tapes are mostly large BLOBs: bigger pages mean fewer overflow pages per segment. Only
+    // takes effect on a new, empty file.
+    db.pragma('page_size = 16384');
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 10000');
     db.pragma('foreign_keys = ON');

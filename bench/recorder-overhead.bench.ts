@@ -1,0 +1,189 @@
+// Overhead of @tapedeck/recorder on the consumer's stream, against plain fetch (the anchor), in
+// one run on one local node:http server: (1) one 20 MB SSE response, (2) 100 concurrent streams
+// of 2,000 events each. Throughput is bytes the consumer read per second; the recorded side
+// writes every tape to a real SQLite file. Per-chunk delivery latency is measured from the moment
+// the upstream body yields a chunk to the moment the consumer's read() returns it, for both sides.
+// Run: npx -y pnpm@10.34.9 --filter @tapedeck/recorder... build && node bench/run.mjs recorder-overhead
+
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRecorder, createSqliteStore } from '../packages/recorder/dist/index.js';
+
+const RUNS = 5;
+const encoder = new TextEncoder();
+
+function event(index: number, padding: number) {
+  return `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":${index},"item_id":"msg_1","output_index":0,"content_index":0,"delta":"tok${index}${'x'.repeat(padding)}","logprobs":[]}\n\n`;
+}
+// 20 MB in ~64 KiB writes.
+const bigEvents = Array.from({ length: 80_000 }, (_, index) => event(index, 80)).join('');
+const big = encoder.encode(bigEvents);
+const bigChunks: Uint8Array[] = [];
+for (let start = 0; start < big.byteLength; start += 64 * 1024) {
+  bigChunks.push(big.subarray(start, start + 64 * 1024));
+}
+// 2,000 events, written 20 events per write (100 writes per stream).
+const smallChunks = Array.from({ length: 100 }, (_, write) =>
+  encoder.encode(
+    Array.from({ length: 20 }, (_, offset) => event(write * 20 + offset, 20)).join(''),
+  ),
+);
+const smallBytes = smallChunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+
+const server = createServer(async (request, response) => {
+  for await (const _ of request) {
+  }
+  response.writeHead(200, { 'content-type': 'text/event-stream' });
+  const chunks = request.url?.startsWith('/big') ? bigChunks : smallChunks;
+  for (const [index, chunk] of chunks.entries()) {
+    if (!response.write(chunk)) await once(response, 'drain');
+    // The small streams trickle like a model: yield to the loop between writes.
+    if (chunks === smallChunks && index % 10 === 9)
+      await new Promise((resolve) => setImmediate(resolve));
+  }
+  response.end();
+});
+server.listen(0, '127.0.0.1');
+await once(server, 'listening');
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+// Stamps every chunk the upstream body yields, so the consumer can measure its delivery delay.
+const stamps = new WeakMap<Uint8Array, number>();
+const stampingFetch: typeof fetch = async (input, init) => {
+  const response = await fetch(input, init);
+  const reader = response.body!.getReader();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          return;
+        }
+        stamps.set(value, performance.now());
+        controller.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, { status: response.status, headers: response.headers });
+};
+
+async function consume(fetchImpl: typeof fetch, url: string, latencies: number[]) {
+  const response = await fetchImpl(url, {
+    method: 'POST',
+    headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+    body: '{"model":"m","input":"hi","stream":true}',
+  });
+  const reader = response.body!.getReader();
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return bytes;
+    const stamp = stamps.get(value);
+    if (stamp !== undefined) latencies.push(performance.now() - stamp);
+    bytes += value.byteLength;
+  }
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+const median = (values: number[]) => percentile(values, 50);
+
+const directory = mkdtempSync(join(tmpdir(), 'tapedeck-bench-'));
+const store = createSqliteStore({ path: join(directory, 'overhead.sqlite') });
+const recorder = createRecorder({ store, onError: (error) => console.error(error.message) });
+const recordedFetch = recorder.wrap(stampingFetch);
+
+interface Result {
+  mbPerSecond: number[];
+  latencies: number[];
+}
+const scenarios = {
+  '20 MB stream': async (fetchImpl: typeof fetch, latencies: number[]) => {
+    const bytes = await consume(fetchImpl, `${base}/big`, latencies);
+    if (bytes !== big.byteLength) throw new Error(`read ${bytes} of ${big.byteLength} bytes`);
+    return bytes;
+  },
+  '100 x 2,000 events': async (fetchImpl: typeof fetch, latencies: number[]) => {
+    const totals = await Promise.all(
+      Array.from({ length: 100 }, (_, index) =>
+        consume(fetchImpl, `${base}/small/${index}`, latencies),
+      ),
+    );
+    const bytes = totals.reduce((sum, total) => sum + total, 0);
+    if (bytes !== smallBytes * 100) throw new Error(`read ${bytes} of ${smallBytes * 100} bytes`);
+    return bytes;
+  },
+};
+
+const rows: string[][] = [];
+for (const [name, run] of Object.entries(scenarios)) {
+  const results: Record<'plain' | 'recorded', Result> = {
+    plain: { mbPerSecond: [], latencies: [] },
+    recorded: { mbPerSecond: [], latencies: [] },
+  };
+  // Warm up both paths, then alternate so drift hits both sides alike.
+  await run(stampingFetch, []);
+  await run(recordedFetch, []);
+  await recorder.flush();
+  for (let round = 0; round < RUNS; round++) {
+    for (const side of round % 2 === 0
+      ? (['plain', 'recorded'] as const)
+      : (['recorded', 'plain'] as const)) {
+      const fetchImpl = side === 'plain' ? stampingFetch : recordedFetch;
+      const started = performance.now();
+      const bytes = await run(fetchImpl, results[side].latencies);
+      const seconds = (performance.now() - started) / 1000;
+      results[side].mbPerSecond.push(bytes / 1024 / 1024 / seconds);
+      // Persistence runs off the consumer's path; let it finish between rounds.
+      if (side === 'recorded') await recorder.flush();
+    }
+  }
+  const plain = median(results.plain.mbPerSecond);
+  const recorded = median(results.recorded.mbPerSecond);
+  rows.push([
+    name,
+    plain.toFixed(1),
+    recorded.toFixed(1),
+    (recorded / plain).toFixed(3),
+    `${percentile(results.plain.latencies, 50).toFixed(3)} / ${percentile(results.plain.latencies, 99).toFixed(3)}`,
+    `${percentile(results.recorded.latencies, 50).toFixed(3)} / ${percentile(results.recorded.latencies, 99).toFixed(3)}`,
+    (percentile(results.recorded.latencies, 99) - percentile(results.plain.latencies, 99)).toFixed(
+      3,
+    ),
+  ]);
+}
+
+await recorder.close();
+const stats = await store.stats();
+await store.close();
+server.close();
+rmSync(directory, { recursive: true, force: true });
+
+const header = [
+  'scenario',
+  'plain MB/s',
+  'recorded MB/s',
+  'ratio',
+  'plain chunk ms p50/p99',
+  'recorded chunk ms p50/p99',
+  'added p99 ms',
+];
+const widths = header.map((title, column) =>
+  Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+);
+const line = (cells: string[]) =>
+  `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
+console.log(`recorder overhead, median of ${RUNS} alternating runs (Node ${process.version})`);
+console.log(line(header));
+console.log(line(widths.map((width) => '-'.repeat(width))));
+for (const row of rows) console.log(line(row));
+console.log(`tapes written: ${stats.tapes}, events: ${stats.events}, bytes: ${stats.bytes}`);
