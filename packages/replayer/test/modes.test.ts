@@ -143,4 +143,19 @@ describe('unmatched requests', () => {
     expect(result.error?.status).toBe(418);
     expect(seen[0]).toContain('[tapedeck] No tape matches POST');
   });
+
+  it('filter leaves other requests to the rest of the MSW setup', async () => {
+    store = createSqliteStore({ path: join(directory, 'filter.sqlite') });
+    server = setupServer(
+      ...createReplayHandlers({
+        store,
+        filter: (request) => new URL(request.url).hostname !== '127.0.0.1',
+      }),
+    );
+    server.listen({ onUnhandledRequest: 'bypass' });
+    const before = upstreamRequests;
+    const result = await consume('opper', upstream.origin);
+    expect(result.events).toHaveLength(8);
+    expect(upstreamRequests).toBe(before + 1);
+  });
 });

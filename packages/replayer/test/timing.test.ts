@@ -1,5 +1,5 @@
 import { setupServer } from 'msw/node';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { createReplayHandlers } from '../src/index.js';
 import { buildTape, createArrayStore } from './helpers.js';
 
@@ -80,4 +80,32 @@ it("timing 'recorded' keeps a 200-event tape within 5 ms of its offsets (p99, re
   expect(p99(replay)).toBeLessThanOrEqual(p99(timers) + 5);
   // Lateness never accumulates: the last chunk is as punctual as the typical one.
   expect(Math.abs(replay.at(-1)!)).toBeLessThanOrEqual(p99(timers) + 5);
+});
+
+it('under vi.useFakeTimers(), advancing the clock releases exactly the events due, through MSW', async () => {
+  vi.useFakeTimers();
+  try {
+    const tape = opperTape();
+    server = setupServer(
+      ...createReplayHandlers({ store: createArrayStore([tape]), timing: 'recorded' }),
+    );
+    server.listen({ onUnhandledRequest: 'error' });
+    const response = await fetch(url, { method: 'POST', body: '{}' });
+    const received: Uint8Array[] = [];
+    const reading = (async () => {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        received.push(chunk);
+      }
+    })();
+    // The clock starts at the first read; chunk i is due at its recorded offset, (i + 1) * 3 ms.
+    await vi.advanceTimersByTimeAsync(GAP_MS * 10 + 1);
+    expect(received).toHaveLength(10);
+    await vi.advanceTimersByTimeAsync(GAP_MS * 50);
+    expect(received).toHaveLength(60);
+    await vi.runAllTimersAsync();
+    await reading;
+    expect(received).toHaveLength(EVENTS);
+  } finally {
+    vi.useRealTimers();
+  }
 });
