@@ -10,7 +10,7 @@ import { HTTPClient, Opper } from 'opperai';
 import { startDemoUpstream } from './demo-upstream.js';
 import { failure } from './errors.js';
 import { formatMs, renderTable, truncate } from './format.js';
-import type { CliIo } from './io.js';
+import { type CliIo, invocation } from './io.js';
 import { JAEGER_COMMAND } from './otlp.js';
 import { openStore } from './store.js';
 import { type CliTracing, startCliTracing } from './tracing.js';
@@ -372,7 +372,7 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<void> {
       );
       say(
         colors.dim(
-          `  no OTLP collector at ${options.endpoint}; to see these in Jaeger, run \`${JAEGER_COMMAND}\` and then \`tapedeck demo\` again`,
+          `  no OTLP collector at ${options.endpoint}; to see these in Jaeger, run \`${JAEGER_COMMAND}\` and then \`${invocation({ cwd: io.cwd })} demo\` again`,
         ),
       );
     }
@@ -382,15 +382,16 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<void> {
     const relativeDb = relative(io.cwd, options.db);
     const dbFlag = relativeDb === 'tapedeck.sqlite' ? '' : ` --db ${options.db}`;
     const first = live.tape.spanId;
+    const tapedeck = invocation({ cwd: io.cwd });
     say(colors.bold(`done in ${formatMs(performance.now() - startedAt)}. next:`));
     const steps: Array<[string, string]> = [
-      [`tapedeck ls${dbFlag}`, 'every tape'],
-      [`tapedeck show ${first}${dbFlag}`, 'output, event counts, timing, timeline'],
-      [`tapedeck play ${first}${dbFlag}`, 'the raw stream, at its recorded pace'],
-      [`tapedeck serve${dbFlag}`, 'a replay server for clients in any language'],
+      [`${tapedeck} ls${dbFlag}`, 'every tape'],
+      [`${tapedeck} show ${first}${dbFlag}`, 'output, event counts, timing, timeline'],
+      [`${tapedeck} play ${first}${dbFlag}`, 'the raw stream, at its recorded pace'],
+      [`${tapedeck} serve${dbFlag}`, 'a replay server for clients in any language'],
       tracing.mode === 'otlp' && live.info
         ? [live.info.jaegerUrl, 'this stream in Jaeger']
-        : [`tapedeck trace ${first}${dbFlag}`, 'send it to Jaeger once Jaeger runs'],
+        : [`${tapedeck} trace ${first}${dbFlag}`, 'send it to Jaeger once Jaeger runs'],
     ];
     const width = Math.max(...steps.map(([command]) => command.length));
     for (const [command, why] of steps) say(`  ${command.padEnd(width)}  ${colors.dim(why)}`);

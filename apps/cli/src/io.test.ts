@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colorsFor } from './io.js';
+import { colorsFor, invocation } from './io.js';
 
 const ESCAPE = String.fromCharCode(27);
 
@@ -12,5 +12,14 @@ describe('colorsFor', () => {
     expect(colorsFor({ stream: { isTTY: false }, env: {} }).red('x')).toBe('x');
     expect(colorsFor({ stream: { isTTY: true }, env: { NO_COLOR: '1' } }).red('x')).toBe('x');
     expect(colorsFor({ stream: { isTTY: true }, env: { TERM: 'dumb' } }).red('x')).toBe('x');
+  });
+});
+
+describe('invocation', () => {
+  it('is `tapedeck` through the bin link, else node and the script path from cwd', () => {
+    expect(invocation({ cwd: '/repo', script: '/usr/local/bin/tapedeck' })).toBe('tapedeck');
+    expect(invocation({ cwd: '/repo', script: '/repo/apps/cli/dist/bin.js' })).toBe(
+      'node apps/cli/dist/bin.js',
+    );
   });
 });

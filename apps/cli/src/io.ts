@@ -1,3 +1,4 @@
+import { basename, relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import picocolors from 'picocolors';
 
@@ -53,4 +54,19 @@ export async function writeData(stream: Writable, data: string | Uint8Array): Pr
 /** Writes one line of a log to stderr. */
 export function logLine(io: CliIo, line: string): void {
   io.stderr.write(`${line}\n`);
+}
+
+/**
+ * How to run this CLI again from `cwd`: `tapedeck` when it was started through its bin link,
+ * else `node <path to bin.js>` (as `pnpm demo` in the repo does).
+ */
+export function invocation({
+  cwd,
+  script = process.argv[1],
+}: {
+  cwd: string;
+  script?: string;
+}): string {
+  if (!script || basename(script) === 'tapedeck') return 'tapedeck';
+  return `node ${relative(cwd, script) || script}`;
 }

@@ -17,7 +17,8 @@ describe('demo', () => {
       const text = result.stdout.toString();
       expect(text).toContain('✓ live and replay agree');
       expect(text).toMatch(/7 tapes written to .*tapedeck\.sqlite/);
-      expect(text).toMatch(/tapedeck show [0-9a-f]{16}/);
+      // Started as `node …/dist/bin.js`, so the next steps say how to run it that way.
+      expect(text).toMatch(/node \S*dist\/bin\.js show [0-9a-f]{16}/);
       const listed = await runCli(['ls', '--json', '--limit', '100'], { cwd: dir.path });
       expect(listed.code).toBe(0);
       const tapes = JSON.parse(listed.stdout.toString()) as Array<{ family: string }>;
