@@ -84,6 +84,26 @@ describe('createReplayStream', () => {
     expect((await firstRead).done).toBe(true);
   });
 
+  it('clears its real timer when cancelled mid-wait (no handle left behind)', async () => {
+    const timers = () =>
+      process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const slow = buildTape({
+      raw,
+      family: 'opper',
+      url: 'http://x.test/',
+      chunkBytes: [5],
+      gapMs: 3_600_000,
+    });
+    const before = timers();
+    const reader = createReplayStream({ tape: slow, timing: 'recorded' }).getReader();
+    const pendingRead = reader.read();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(timers()).toBe(before + 1);
+    await reader.cancel();
+    expect(timers()).toBe(before);
+    expect((await pendingRead).done).toBe(true);
+  });
+
   it('errors the stream with the abort reason when the request signal aborts', async () => {
     const controller = new AbortController();
     const slow = buildTape({
