@@ -231,8 +231,13 @@ const cases: Case[] = [
   },
 ];
 
-function expectCase(testCase: Case, chunks: Array<Uint8Array | string>, mode: ParserMode) {
-  const result = collect(chunks, { mode });
+function expectCase(
+  testCase: Case,
+  chunks: Array<Uint8Array | string>,
+  mode: ParserMode,
+  regionMinBytes: number,
+) {
+  const result = collect(chunks, { mode, _internal: { regionMinBytes } });
   expect(result.events).toHaveLength(testCase.events.length);
   testCase.events.forEach((expected, i) => {
     expect(result.events[i]).toMatchObject(expected);
@@ -243,44 +248,58 @@ function expectCase(testCase: Case, chunks: Array<Uint8Array | string>, mode: Pa
   return result;
 }
 
-describe.each(['full', 'framing'] as const)('createParser conformance (%s mode)', (mode) => {
-  for (const testCase of cases) {
-    describe(testCase.rule, () => {
-      const bytes = bytesOf(testCase.input);
-      it('whole', () => {
-        const whole = expectCase(testCase, [bytes], mode);
-        // Event fields are exactly the contract's, no more.
-        for (const event of whole.events)
-          expect(Object.keys(event).sort()).toEqual(
-            [
-              'byteEnd',
-              'byteStart',
-              'comments',
-              'data',
-              'id',
-              'index',
-              'type',
-              ...('retry' in event ? ['retry'] : []),
-            ].sort(),
-          );
-      });
-      it('byte by byte', () => {
-        expectCase(testCase, splitEveryByte(bytes), mode);
-      });
-      it('in random splits', () => {
-        const random = createRandom(testCase.rule.length);
-        for (let round = 0; round < 20; round++)
-          expectCase(testCase, splitRandomly(bytes, random), mode);
-      });
-      if (typeof testCase.input === 'string') {
-        it('as string chunks', () => {
-          const text = testCase.input as string;
-          expectCase(testCase, [text.slice(0, 3), text.slice(3, 11), text.slice(11)], mode);
+// Full mode is run with whole-chunk decoding from 0 bytes and from the default 4096 (so, for
+// these small inputs, value by value).
+describe.each([
+  ['full', 0],
+  ['full', 4096],
+  ['framing', 4096],
+] as const)(
+  'createParser conformance (%s mode, whole-chunk decoding from %i bytes)',
+  (mode, regionMinBytes) => {
+    for (const testCase of cases) {
+      describe(testCase.rule, () => {
+        const bytes = bytesOf(testCase.input);
+        it('whole', () => {
+          const whole = expectCase(testCase, [bytes], mode, regionMinBytes);
+          // Event fields are exactly the contract's, no more.
+          for (const event of whole.events)
+            expect(Object.keys(event).sort()).toEqual(
+              [
+                'byteEnd',
+                'byteStart',
+                'comments',
+                'data',
+                'id',
+                'index',
+                'type',
+                ...('retry' in event ? ['retry'] : []),
+              ].sort(),
+            );
         });
-      }
-    });
-  }
-});
+        it('byte by byte', () => {
+          expectCase(testCase, splitEveryByte(bytes), mode, regionMinBytes);
+        });
+        it('in random splits', () => {
+          const random = createRandom(testCase.rule.length);
+          for (let round = 0; round < 20; round++)
+            expectCase(testCase, splitRandomly(bytes, random), mode, regionMinBytes);
+        });
+        if (typeof testCase.input === 'string') {
+          it('as string chunks', () => {
+            const text = testCase.input as string;
+            expectCase(
+              testCase,
+              [text.slice(0, 3), text.slice(3, 11), text.slice(11)],
+              mode,
+              regionMinBytes,
+            );
+          });
+        }
+      });
+    }
+  },
+);
 
 describe('createParser', () => {
   it('copes with a string chunk that splits a surrogate pair', () => {

@@ -88,6 +88,11 @@ export interface CreateParserOptions {
   maxEventBytes?: number;
   /** `full` (default) or `framing`. */
   mode?: ParserMode;
+  /**
+   * For tests only: the chunk size from which full mode decodes a chunk's lines with one
+   * TextDecoder call instead of value by value (default 4096), so both paths can be exercised.
+   */
+  _internal?: { regionMinBytes?: number };
 }
 
 /** An incremental SSE parser. */
@@ -114,6 +119,8 @@ const SPACE = 32;
 const COLON = 58;
 const NULL = 0;
 const SMALL_PIECE_BYTES = 4096;
+// Below this chunk size full mode decodes value by value instead of the whole chunk at once.
+const REGION_MIN_BYTES = 4096;
 const BOM = [0xef, 0xbb, 0xbf] as const;
 const textEncoder = new TextEncoder();
 // ignoreBOM: only the stream's first BOM is dropped (by the parser); any other U+FEFF is content.
@@ -142,6 +149,7 @@ export function createParser({
   onError,
   maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
   mode = 'full',
+  _internal,
 }: CreateParserOptions): SseParser {
   if (typeof onEvent !== 'function')
     throw new TapedeckError({
@@ -154,6 +162,7 @@ export function createParser({
       message: `createParser: maxEventBytes must be a positive number of bytes, got ${maxEventBytes}`,
     });
   const framing = mode === 'framing';
+  const regionMinBytes = _internal?.regionMinBytes ?? REGION_MIN_BYTES;
 
   // Stream position and framing state.
   let offset = 0; // absolute offset of the next byte to arrive
@@ -564,7 +573,9 @@ export function createParser({
       }
     }
 
-    if (!framing) {
+    // One TextDecoder call per chunk pays off for big chunks; a small one (often a single event,
+    // as a live stream arrives) is cheaper to decode value by value.
+    if (!framing && length >= regionMinBytes) {
       regionBuffer = buffer;
       regionText = null;
     }
