@@ -392,7 +392,13 @@ export function createRecorder({
             return;
           }
           controller.enqueue(result.value);
-          safely(session, () => session.onChunk(result.value));
+          try {
+            session.onChunk(result.value);
+          } catch (error) {
+            report('RECORDER_FAILURE', `recording failed: ${describe(error)}`, error, {
+              tapeId: session.spanId,
+            });
+          }
         },
         cancel(reason) {
           safely(session, () =>

@@ -261,8 +261,8 @@ export class TapeSession {
     if (this.appendPacked) {
       // The SQLite store applies calls in the order they are made, so writes are pipelined: a
       // whole flush tick of every stream reaches its writer thread as one batch.
-      const done = attempt();
-      this.chain = Promise.all([this.chain, done]).then(() => {});
+      // Its replies come back in order too, so the newest write settling means all have.
+      this.chain = attempt();
     } else {
       // Any other store gets one call at a time per tape, in order.
       this.chain = this.chain.then(attempt);
