@@ -180,3 +180,38 @@ describe('family error events', () => {
     expect(JSON.stringify(result)).toContain('provider overloaded');
   });
 });
+
+describe('stalls and first-byte delay, with an injected clock', () => {
+  it('openai sees every event; the replay waited exactly where the faults said', async () => {
+    const { url, body } = requestFor('openai-responses', upstream.origin);
+    const raw = readFixture('openresponses-text.sse');
+    const tape = buildTape({ raw, family: 'openresponses', url, body: JSON.stringify(body) });
+    let nowMs = 0;
+    const waits: Array<{ atMs: number; waitMs: number }> = [];
+    const delay = async (waitMs: number) => {
+      waits.push({ atMs: nowMs, waitMs });
+      nowMs += waitMs;
+    };
+    server = setupServer(
+      ...createReplayHandlers({
+        store: createArrayStore([tape]),
+        chunking: 'event',
+        faults: [
+          { type: 'first-byte-delay', delayMs: 250 },
+          { type: 'stall', afterEvents: 4, durationMs: 1_000 },
+        ],
+        _internal: { now: () => nowMs, delay },
+      }),
+    );
+    server.listen({ onUnhandledRequest: 'error' });
+    behaviour = { type: 'ok', fixture: 'openresponses-text.sse' };
+    const replayed = await consume('openai-responses', upstream.origin);
+    server.close();
+    const live = await consume('openai-responses', upstream.origin);
+    expect(replayed).toEqual(live);
+    expect(waits).toEqual([
+      { atMs: 0, waitMs: 250 },
+      { atMs: 250, waitMs: 1_000 },
+    ]);
+  });
+});
