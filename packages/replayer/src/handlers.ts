@@ -256,7 +256,7 @@ export function createReplayHandlers(options: ReplayOptions): RequestHandler[] {
       attempts.set(result.key, attempt + 1);
       const planned = faultsFor(faults, attempt);
       // A request answered with an error status never saw the tape, so the retry gets it.
-      if (!planned.some((fault) => fault.type === 'status')) result.commit();
+      if (planned.some((fault) => fault.type === 'status')) result.rewind();
       return tapeResponse(result.tape, planned, request, options);
     }
     const { miss } = result;

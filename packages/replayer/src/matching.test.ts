@@ -79,10 +79,18 @@ describe('createTapeMatcher', () => {
     for (let index = 0; index < 3; index += 1) {
       const result = await sequential.match(request(body));
       if (!result.matched) throw new Error('expected a match');
-      result.commit();
       picked.push(result.tape.spanId);
     }
     expect(picked).toEqual([first.spanId, second.spanId, second.spanId]);
+    const concurrent = createTapeMatcher({ store });
+    const both = await Promise.all([
+      concurrent.match(request(body)),
+      concurrent.match(request(body)),
+    ]);
+    expect(both.map((result) => result.matched && result.tape.spanId)).toEqual([
+      first.spanId,
+      second.spanId,
+    ]);
     const latest = createTapeMatcher({ store, order: 'latest' });
     const result = await latest.match(request(body));
     expect(result.matched && result.tape.spanId).toBe(second.spanId);

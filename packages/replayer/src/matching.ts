@@ -254,8 +254,11 @@ export type TapeMatch =
       tape: Tape;
       /** Identifies the request's group of same-key tapes (for fault sequences). */
       key: string;
-      /** Moves the group's `sequential` cursor past this tape. */
-      commit(): void;
+      /**
+       * Puts this tape back at the head of its `sequential` group, so the next same-key request
+       * gets it again (e.g. the request was answered with an injected error status instead).
+       */
+      rewind(): void;
     }
   | { matched: false; miss: ReplayMiss };
 
@@ -381,7 +384,7 @@ export function createTapeMatcher({
       const pinned = lowerCaseHeaders(request.headers)[TAPE_HEADER];
       if (pinned) {
         const tape = await store.get(pinned);
-        if (tape) return { matched: true, tape, key: `pinned:${tape.spanId}`, commit() {} };
+        if (tape) return { matched: true, tape, key: `pinned:${tape.spanId}`, rewind() {} };
         return {
           matched: false,
           miss: explainMiss(
@@ -395,6 +398,8 @@ export function createTapeMatcher({
       const group = index.groups.get(key);
       if (group) {
         const position = order === 'latest' ? group.tapes.length - 1 : group.cursor;
+        // Taken before the await, so concurrent same-key requests get successive tapes.
+        if (order === 'sequential') group.cursor = Math.min(position + 1, group.tapes.length - 1);
         const summary = group.tapes[position]!;
         const tape = await store.get(summary.spanId);
         if (tape) {
@@ -402,10 +407,8 @@ export function createTapeMatcher({
             matched: true,
             tape,
             key,
-            commit() {
-              if (order === 'sequential') {
-                group.cursor = Math.min(position + 1, group.tapes.length - 1);
-              }
+            rewind() {
+              if (order === 'sequential') group.cursor = position;
             },
           };
         }
