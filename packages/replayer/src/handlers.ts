@@ -176,13 +176,18 @@ function promptBody(
 }
 
 /** Records unmatched requests against the real upstream (modes `record` and `auto`). */
-function createUpstreamRecorder(store: TapeStore, onRecorded: () => void) {
+function createUpstreamRecorder(
+  store: TapeStore,
+  recorderOptions: ReplayOptions['recorder'],
+  onRecorded: () => void,
+) {
   let recorder: Recorder | undefined;
   return {
     async fetch(request: Request): Promise<Response> {
       recorder ??= createRecorder({
-        store,
         onError: (error) => console.warn(error.message),
+        ...recorderOptions,
+        store,
       });
       const active = recorder;
       const upstream = active.wrap((input, init) => fetch(bypass(input as Request, init)));
@@ -206,12 +211,51 @@ function createUpstreamRecorder(store: TapeStore, onRecorded: () => void) {
   };
 }
 
+const FAULT_TYPES = new Set(['cut', 'stall', 'error-event', 'status', 'first-byte-delay']);
+
+function validate(options: ReplayOptions): void {
+  const { onUnmatched, order, faults } = options;
+  const fail = (message: string) => {
+    throw new TapedeckError({ code: 'INVALID_ARGUMENT', message });
+  };
+  if (
+    onUnmatched !== undefined &&
+    typeof onUnmatched !== 'function' &&
+    !['error', 'warn', 'bypass'].includes(onUnmatched)
+  ) {
+    fail(
+      `onUnmatched must be 'error', 'warn', 'bypass' or a function, got ${JSON.stringify(onUnmatched)}`,
+    );
+  }
+  if (order !== undefined && order !== 'sequential' && order !== 'latest') {
+    fail(`order must be 'sequential' or 'latest', got ${JSON.stringify(order)}`);
+  }
+  const steps =
+    faults === undefined
+      ? []
+      : Array.isArray(faults)
+        ? [faults]
+        : 'sequence' in faults
+          ? faults.sequence
+          : [faults];
+  for (const step of steps) {
+    if (step === 'ok') continue;
+    for (const fault of Array.isArray(step) ? step : [step]) {
+      if (!fault || !FAULT_TYPES.has(fault.type)) {
+        fail(`fault ${JSON.stringify(fault)} has no known type (${[...FAULT_TYPES].join(', ')})`);
+      }
+    }
+  }
+}
+
 /**
  * MSW request handlers that answer requests with recorded tapes.
  *
  * Each matched request gets the tape's status and headers and a body streamed from the tape's
  * raw bytes, chunked, paced and faulted per the options. Unmatched requests follow `onUnmatched`
- * (`'error'` answers 404 with the `[tapedeck]` explanation and logs it).
+ * (`'error'` answers 404 with the `[tapedeck]` explanation and logs it). In `record` mode every
+ * request, in `auto` mode every unmatched one, goes to the real upstream through
+ * `@tapedeck/recorder` and its tape is saved; `passthrough` leaves all requests alone.
  *
  * @example
  * ```ts
@@ -236,13 +280,14 @@ export function createReplayHandlers(options: ReplayOptions): RequestHandler[] {
     });
   }
   // Validate eagerly so a typo fails at setup, not on the first request.
+  validate(options);
   resolveTiming(options.timing);
   const mode = resolveMode(options.mode);
   const matcher = createTapeMatcher({ store, matchRequestsBy, order });
   const attempts = new Map<string, number>();
   const upstream =
     mode === 'record' || mode === 'auto'
-      ? createUpstreamRecorder(store, () => matcher.refresh())
+      ? createUpstreamRecorder(store, options.recorder, () => matcher.refresh())
       : undefined;
 
   const handler = http.all('*', async ({ request }) => {

@@ -1,3 +1,4 @@
+import type { RecorderOptions } from '@tapedeck/recorder';
 import type { Tape, TapeStore, TapeSummary } from '@tapedeck/types';
 
 /**
@@ -165,6 +166,8 @@ export interface ReplayOptions {
   faults?: ReplayFaults;
   /** Default: `TAPEDECK_MODE`, else `'replay'` (always `'replay'` under `CI`). */
   mode?: ReplayMode;
+  /** Recorder options for `record` and `auto` modes (redaction, `beforePersist`, `onError`…). */
+  recorder?: Omit<RecorderOptions, 'store'>;
   /** Only requests this returns true for are handled (default: every request). */
   filter?: (request: Request) => boolean;
   _internal?: ReplayInternal;
