@@ -5,6 +5,7 @@ export type {
   ParsedEvent,
   ParseErrorType,
   ParserMode,
+  SseEvent,
   SseParser,
 } from './parser.js';
 export { createParser, DEFAULT_MAX_EVENT_BYTES, ParseError } from './parser.js';

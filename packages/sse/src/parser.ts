@@ -28,6 +28,9 @@ export interface ParsedEvent {
   index: number;
 }
 
+/** Another name for {@link ParsedEvent}: what `SseParserStream` yields. */
+export type SseEvent = ParsedEvent;
+
 /** What went wrong while parsing: a truncated event at the end, or an event over the limit. */
 export type ParseErrorType = 'incomplete-event' | 'event-too-large';
 

@@ -1,9 +1,9 @@
 import { type EncodeEventInput, encodeEventText } from './encode.js';
 import {
   createParser,
-  type ParsedEvent,
   type ParseError,
   type ParserMode,
+  type SseEvent,
   type SseParser,
 } from './parser.js';
 
@@ -26,7 +26,7 @@ export interface SseParserStreamOptions {
 }
 
 /**
- * A web `TransformStream` from SSE bytes (or strings) to {@link ParsedEvent}s, built on
+ * A web `TransformStream` from SSE bytes (or strings) to parsed events ({@link SseEvent}), built on
  * `createParser`.
  *
  * @example
@@ -37,7 +37,7 @@ export interface SseParserStreamOptions {
  * }
  * ```
  */
-export class SseParserStream extends TransformStream<Uint8Array | string, ParsedEvent> {
+export class SseParserStream extends TransformStream<Uint8Array | string, SseEvent> {
   constructor({
     mode,
     maxEventBytes,
