@@ -55,6 +55,8 @@ function toTapedeckError(error: SerializedError | unknown, path: string, operati
   });
 }
 
+const TRANSFER_MIN_BYTES = 64 * 1024;
+
 /** Packs events for the trip to the writer thread; see {@link PackedEvents}. */
 function packEvents(events: TapeAppend['events']): PackedEvents {
   const packer = new EventPacker();
@@ -248,12 +250,11 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
       timings[index * 2] = chunk.offsetMs;
       timings[index * 2 + 1] = chunk.bytes.byteLength;
     });
-    return write({ op: 'append', args: [spanId, { segment: { bytes, timings }, packedEvents }] }, [
-      bytes.buffer,
-      timings.buffer,
-      packedEvents.numbers.buffer,
-      packedEvents.lengths.buffer,
-    ]);
+    // Transferring has a fixed cost per buffer that only pays off for big ones.
+    return write(
+      { op: 'append', args: [spanId, { segment: { bytes, timings }, packedEvents }] },
+      byteLength >= TRANSFER_MIN_BYTES ? [bytes.buffer] : [],
+    );
   };
 
   const store: TapeStore & { [APPEND_PACKED]: typeof appendPacked } = {
