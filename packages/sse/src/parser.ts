@@ -288,7 +288,6 @@ export function createParser({
     cursorByte = end;
   }
 
-  // Servers repeat a handful of event types; decoding each once saves a call per event.
   // Servers repeat a handful of event types: remember the last few (most recent first) so each
   // is decoded once. Plain arrays, not Uint8Arrays: allocating an ArrayBuffer per miss costs more.
   const typeCache: Array<{ bytes: number[]; text: string }> = [];
