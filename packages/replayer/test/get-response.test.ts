@@ -46,4 +46,23 @@ describe('handlers outside setupServer (msw getResponse)', () => {
     const response = await getResponse(bypassing, new Request(url, { method: 'POST', body }));
     expect(response?.headers.get('x-msw-intention')).toBe('passthrough');
   });
+
+  it('replays a recorded HTTP error with its status, headers and body', async () => {
+    const errorBody = '{"error":{"message":"Rate limit reached","code":429}}';
+    const recorded = buildTape({
+      raw: new TextEncoder().encode(errorBody),
+      family: 'openresponses',
+      url,
+      body,
+      status: 429,
+      headers: { 'content-type': 'application/json', 'retry-after': '7', 'content-length': '999' },
+    });
+    const errors = createReplayHandlers({ store: createArrayStore([recorded]) });
+    const response = await getResponse(errors, new Request(url, { method: 'POST', body }));
+    expect(response?.status).toBe(429);
+    expect(response?.headers.get('retry-after')).toBe('7');
+    // The recorded length described the recorded transfer, not this one.
+    expect(response?.headers.get('content-length')).toBeNull();
+    expect(await response?.text()).toBe(errorBody);
+  });
 });
