@@ -100,7 +100,11 @@ export interface CreateParserOptions {
 
 /** An incremental SSE parser. */
 export interface SseParser {
-  /** Parses the next piece of the stream. Strings are taken as UTF-8 text. */
+  /**
+   * Parses the next piece of the stream. Strings are taken as UTF-8 text. Callbacks run inside
+   * `feed`; if one throws, the error propagates and the rest of that chunk is not parsed, so call
+   * `reset()` before feeding that parser again.
+   */
   feed(chunk: Uint8Array | string): void;
   /**
    * Ends the stream: reports an unterminated event through `onError` as `incomplete-event`
