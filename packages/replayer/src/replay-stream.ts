@@ -30,13 +30,15 @@ export function resolveClock(internal: ReplayInternal | undefined): Required<Rep
   return { now: internal?.now ?? defaultNow, delay: internal?.delay ?? defaultDelay };
 }
 
-/** What undici throws when a server drops the connection mid-body. */
-function connectionDropped(byteOffset: number): TypeError {
-  const cause = Object.assign(new Error('other side closed'), {
-    code: 'UND_ERR_SOCKET',
-    name: 'SocketError',
-    byteOffset,
-  });
+/**
+ * What undici throws when a server drops the connection mid-body (`TypeError: terminated`),
+ * with a cause that says it was a tapedeck fault and where.
+ */
+function connectionDropped(tapeId: string, byteOffset: number): TypeError {
+  const cause = Object.assign(
+    new Error(`other side closed ([tapedeck] cut fault on tape ${tapeId} at byte ${byteOffset})`),
+    { code: 'UND_ERR_SOCKET', name: 'SocketError', tapeId, byteOffset },
+  );
   return new TypeError('terminated', { cause });
 }
 
@@ -115,7 +117,11 @@ export function createReplayStream({
   };
   const release = () => {
     finish();
-    end(plan.end === 'cut' ? { error: connectionDropped(plan.cutAtByte ?? 0) } : 'closed');
+    end(
+      plan.end === 'cut'
+        ? { error: connectionDropped(tape.spanId, plan.cutAtByte ?? 0) }
+        : 'closed',
+    );
   };
 
   const pull = (): Promise<void> | undefined => {
