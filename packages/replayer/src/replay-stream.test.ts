@@ -26,6 +26,26 @@ describe('createReplayStream', () => {
     expect(concat(chunks)).toEqual(tape.raw);
   });
 
+  it('a cut errors the body like undici, after exactly the bytes before the cut', async () => {
+    const reader = createReplayStream({
+      tape,
+      faults: [{ type: 'cut', afterBytes: 50 }],
+    }).getReader();
+    const received: Uint8Array[] = [];
+    const error = await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return undefined;
+        received.push(value);
+      }
+    })().catch((caught: unknown) => caught);
+    expect(concat(received)).toEqual(tape.raw.subarray(0, 50));
+    expect(error).toMatchObject({ name: 'TypeError', message: 'terminated' });
+    expect(String((error as Error).cause)).toContain(
+      `[tapedeck] cut fault on tape ${tape.spanId} at byte 50`,
+    );
+  });
+
   it('keeps the recorded chunk boundaries by default', async () => {
     const chunks = await readChunks(createReplayStream({ tape }));
     expect(chunks.map((chunk) => chunk.length)).toEqual(tape.chunks.map((c) => c.byteLength));
