@@ -70,3 +70,16 @@ export function invocation({
   if (!script || basename(script) === 'tapedeck') return 'tapedeck';
   return `node ${relative(cwd, script) || script}`;
 }
+
+/** Resolves on the first SIGINT or SIGTERM, so a long-running command can shut down cleanly. */
+export function waitForShutdownSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -4,7 +4,7 @@ import { instrumentFetch, type StreamEndInfo } from '@tapedeck/otel';
 import { createRecorder, type Recorder } from '@tapedeck/recorder';
 import type { TapeStore } from '@tapedeck/types';
 import { formatMs } from '../format.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, waitForShutdownSignal } from '../io.js';
 import { openStore } from '../store.js';
 import { type CliTracing, startCliTracing } from '../tracing.js';
 
@@ -288,15 +288,7 @@ export async function runProxy(io: CliIo, options: ProxyOptions): Promise<void> 
     `[tapedeck] recording ${options.upstream} through ${colors.bold(proxy.origin)} into ${options.db}; spans ${tracing.mode === 'otlp' ? `to ${tracing.tracesUrl}` : 'stay local (no OTLP collector answered)'}; Ctrl-C to stop\n`,
   );
   io.stdout.write(`${proxy.origin}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await waitForShutdownSignal();
   await proxy.close();
   await tracing.shutdown();
   await store.close();

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { createReplayHandlers, type ReplayMiss } from '@tapedeck/replayer';
 import type { TapeStore } from '@tapedeck/types';
 import { getResponse } from 'msw';
-import type { CliIo } from '../io.js';
+import { type CliIo, waitForShutdownSignal } from '../io.js';
 import { openStore } from '../store.js';
 
 /** Options of `tapedeck serve`. */
@@ -197,15 +197,7 @@ export async function runServe(io: CliIo, options: ServeOptions): Promise<void> 
   );
   // Data on stdout: the address, for scripts that start the server and read where it listens.
   io.stdout.write(`${replay.origin}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await waitForShutdownSignal();
   await replay.close();
   await store.close();
   io.stderr.write('[tapedeck] replay server stopped\n');
