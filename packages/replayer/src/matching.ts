@@ -2,6 +2,7 @@ import {
   canonicalJson,
   DEFAULT_IGNORED_BODY_FIELDS,
   normalizeUrl,
+  omitFields,
   type Tape,
   TapedeckError,
   type TapeStore,
@@ -87,25 +88,6 @@ function parseBody(body: string | null): unknown {
   return body;
 }
 
-function removePath(value: unknown, path: string[]): unknown {
-  const [head, ...rest] = path;
-  if (head === undefined || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) {
-    const index = Number(head);
-    if (!Number.isInteger(index) || index < 0 || index >= value.length) return value;
-    if (rest.length === 0) return value.filter((_, position) => position !== index);
-    const copy = value.slice();
-    copy[index] = removePath(value[index], rest);
-    return copy;
-  }
-  const record = value as Record<string, unknown>;
-  if (!Object.hasOwn(record, head)) return value;
-  const copy: Record<string, unknown> = { ...record };
-  if (rest.length === 0) delete copy[head];
-  else copy[head] = removePath(record[head], rest);
-  return copy;
-}
-
 function lowerCaseHeaders(headers: Record<string, string>): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) result[name.toLowerCase()] = value;
@@ -124,9 +106,7 @@ function requestParts(request: MatchableRequest, settings: Settings): RequestPar
   }
   if (settings.body !== false) {
     let body = parseBody(request.body);
-    if (body !== null && typeof body === 'object') {
-      for (const field of settings.ignoreBodyFields) body = removePath(body, field.split('.'));
-    }
+    body = omitFields(body, settings.ignoreBodyFields);
     parts.body = settings.body === true ? body : settings.body(body);
   }
   if (settings.headers !== false) {

@@ -152,6 +152,7 @@ export {
   canonicalJson,
   DEFAULT_IGNORED_BODY_FIELDS,
   normalizeUrl,
+  omitFields,
   requestHash,
 } from './request-hash.js';
 export type { SseEvent } from './sse-event.js';

@@ -4,6 +4,7 @@ import {
   canonicalJson,
   DEFAULT_IGNORED_BODY_FIELDS,
   normalizeUrl,
+  omitFields,
   requestHash,
 } from './request-hash.js';
 
@@ -122,5 +123,19 @@ describe('requestHash', () => {
     const body = { input: 'hi', user: 'u', nested: { keep: 1 } };
     requestHash({ method: 'POST', url, body }, { ignoreBodyFields: ['user', 'nested.keep'] });
     expect(body).toEqual({ input: 'hi', user: 'u', nested: { keep: 1 } });
+  });
+});
+
+describe('omitFields', () => {
+  it('drops dotted paths through objects and arrays without mutating the input', () => {
+    const input = { model: 'm', metadata: { trace: 1, keep: 2 }, input: [{ id: 'a', text: 't' }] };
+    const snapshot = JSON.stringify(input);
+    expect(omitFields(input, ['metadata.trace', 'input.0.id', 'absent.path'])).toEqual({
+      model: 'm',
+      metadata: { keep: 2 },
+      input: [{ text: 't' }],
+    });
+    expect(JSON.stringify(input)).toBe(snapshot);
+    expect(omitFields('text', ['a'])).toBe('text');
   });
 });

@@ -177,10 +177,14 @@ function bodyKey(body: RequestHashInput['body'], ignoreBodyFields: readonly stri
       return text;
     }
   }
-  return canonicalJson(withoutFields(value, ignoreBodyFields));
+  return canonicalJson(omitFields(value, ignoreBodyFields));
 }
 
-function withoutFields(value: unknown, fields: readonly string[]): unknown {
+/**
+ * Returns `value` without the fields at the given dotted paths (`metadata`, `input.0.id`).
+ * Copies along each path only, so the caller's object is never mutated.
+ */
+export function omitFields(value: unknown, fields: readonly string[]): unknown {
   if (fields.length === 0 || value === null || typeof value !== 'object') return value;
   let result: unknown = value;
   for (const field of fields) result = removePath(result, field.split('.'));
