@@ -6,6 +6,19 @@
 export const APPEND_PACKED: unique symbol = Symbol.for('tapedeck.recorder.append-packed');
 
 /**
+ * An optional store method taking only bytes: the store finds the events itself, on its own
+ * thread (the SQLite store frames them in its writer thread). Resolves with how many events the
+ * bytes completed and how many were dropped for size so far.
+ */
+export const APPEND_RAW: unique symbol = Symbol.for('tapedeck.recorder.append-raw');
+
+/** The signature of {@link APPEND_RAW}. */
+export type AppendRaw = (
+  spanId: string,
+  data: { chunks: Array<{ offsetMs: number; bytes: Uint8Array }> },
+) => Promise<{ events: number; dropped: number }>;
+
+/**
  * Events packed for a cheap trip to the writer thread: per event, six numbers (index, offsetMs,
  * byteStart, byteEnd, retry or -1, 1 when `data` is included) and three string lengths (type,
  * id, data); the strings concatenated in that order.

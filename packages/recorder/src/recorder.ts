@@ -224,8 +224,9 @@ export function createRecorder({
       counters.recorded += 1;
       counters.byOutcome[outcome] = (counters.byOutcome[outcome] ?? 0) + 1;
       counters.bytes += session.bytes;
-      counters.events += session.events;
       const settled = session.chain.then(() => {
+        // Counted once written: with the SQLite store the writer thread finds the events.
+        counters.events += session.events;
         settling.delete(settled);
       });
       settling.add(settled);

@@ -6,6 +6,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
+import { createFramer } from './sse-framer.mjs';
 
 /** The database layout version this code writes (`PRAGMA user_version`). */
 export const SQLITE_SCHEMA_VERSION = 1;
@@ -237,6 +238,31 @@ export function eventDataFromBytes(block, atStreamStart) {
  * get it from the tape's raw bytes.
  * @typedef {{count: number; numbers: Float64Array; text: string; lengths: Uint32Array}} PackedEvents
  */
+
+/**
+ * Packs framed events (no data: it is read from the raw bytes).
+ * @param {Array<{index: number; offsetMs: number; byteStart: number; byteEnd: number; type: string; id: string; retry?: number}>} events
+ * @returns {PackedEvents}
+ */
+function packFramed(events) {
+  const numbers = new Float64Array(events.length * 6);
+  const lengths = new Uint32Array(events.length * 3);
+  /** @type {string[]} */
+  const parts = [];
+  for (const [i, event] of events.entries()) {
+    const n = i * 6;
+    numbers[n] = event.index;
+    numbers[n + 1] = event.offsetMs;
+    numbers[n + 2] = event.byteStart;
+    numbers[n + 3] = event.byteEnd;
+    numbers[n + 4] = event.retry ?? -1;
+    numbers[n + 5] = 0;
+    lengths[i * 3] = event.type.length;
+    lengths[i * 3 + 1] = event.id.length;
+    parts.push(event.type, event.id);
+  }
+  return { count: events.length, numbers, lengths, text: parts.join('') };
+}
 
 /**
  * @param {Array<{offsetMs: number; bytes: Uint8Array}> | undefined} chunks
@@ -489,7 +515,10 @@ export function createTapeCore(db) {
       segmentCount += 1;
       byteLength += segment.bytes.byteLength;
     }
-    const packed = data.packedEvents ?? packEvents(data.events);
+    const packed =
+      data.frame === true
+        ? packFramed(frameSegment(tape, segment))
+        : (data.packedEvents ?? packEvents(data.events));
     let eventCount = tape.event_count;
     let firstEventMs = null;
     for (let i = 0; i < packed.count; i++) {
@@ -520,13 +549,61 @@ export function createTapeCore(db) {
       );
     }
     statements.updateAfterAppend.run(byteLength, segmentCount, eventCount, firstEventMs, tape.id);
+    return { events: packed.count, dropped: framers.get(tape.id)?.dropped() ?? 0 };
+  }
+
+  // Framers of tapes being recorded in frame mode, by tape row id: the writer thread finds the
+  // events in the bytes it stores, so the recorder's thread never parses them.
+  /** @type {Map<number, ReturnType<typeof createFramer>>} */
+  const framers = new Map();
+
+  /**
+   * Feeds a segment to its tape's framer; returns the events it completed.
+   * @param {{id: number; byte_length: number}} tape
+   * @param {{bytes: Uint8Array; timings: Float64Array} | undefined} segment
+   */
+  function frameSegment(tape, segment) {
+    let framer = framers.get(tape.id);
+    if (!framer) {
+      framer = createFramer();
+      framers.set(tape.id, framer);
+      if (tape.byte_length > 0) {
+        // This thread did not see the start of the tape (the store was reopened): catch up
+        // from the stored bytes; those events are stored already.
+        for (const row of /** @type {Array<{bytes: Buffer}>} */ (
+          statements.segments.all(tape.id)
+        )) {
+          framer.feed(row.bytes, 0);
+        }
+        framer.take();
+      }
+    }
+    if (!segment) return [];
+    /** @type {import('./sse-framer.mjs').FramedEvent[]} */
+    const events = [];
+    let at = 0;
+    for (let i = 0; i < segment.timings.length; i += 2) {
+      const length = /** @type {number} */ (segment.timings[i + 1]);
+      events.push(
+        ...framer.feed(
+          segment.bytes.subarray(at, at + length),
+          /** @type {number} */ (segment.timings[i]),
+        ),
+      );
+      at += length;
+    }
+    return events;
   }
 
   /** @param {any} tape */
   function put(tape) {
     statements.deleteBySpanId.run(tape.spanId);
     const isWhole = tape.raw instanceof Uint8Array;
-    statements.insertTape.run(headParams(tape, isWhole ? tape.outcome : 'recording'));
+    const inserted = statements.insertTape.run(
+      headParams(tape, isWhole ? tape.outcome : 'recording'),
+    );
+    // A new tape may reuse a deleted tape's row id.
+    framers.delete(Number(inserted.lastInsertRowid));
     if (!isWhole) return;
     /** @type {Array<{offsetMs: number; bytes: Uint8Array}>} */
     const chunks = [];
@@ -549,6 +626,36 @@ export function createTapeCore(db) {
    * @param {any} finish
    */
   function finish(spanId, finish) {
+    const tape = /** @type {any} */ (statements.tapeForAppend.get(spanId));
+    const framer = tape ? framers.get(tape.id) : undefined;
+    if (tape && framer) {
+      // A blank line ending in CR as the very last byte dispatches only now.
+      framers.delete(tape.id);
+      const last = framer.end(finish.durationMs);
+      if (last.length > 0) {
+        const packed = packFramed(last);
+        const seq = /** @type {{count: number}} */ (statements.eventBatchCount.get(tape.id)).count;
+        statements.insertEventBatch.run(
+          tape.id,
+          seq,
+          packed.numbers[0],
+          packed.count,
+          Buffer.from(packed.numbers.buffer),
+          Buffer.from(packed.lengths.buffer),
+          packed.text,
+        );
+        statements.updateAfterAppend.run(
+          tape.byte_length,
+          tape.segment_count,
+          Math.max(
+            tape.event_count,
+            /** @type {number} */ (packed.numbers[(packed.count - 1) * 6]) + 1,
+          ),
+          packed.numbers[1],
+          tape.id,
+        );
+      }
+    }
     const result = statements.finish.run({
       spanId,
       outcome: finish.outcome,

@@ -11,7 +11,13 @@ import type {
   TapeSummary,
 } from '@tapedeck/types';
 import { TapedeckError } from '@tapedeck/types';
-import { APPEND_PACKED, EventPacker, type PackedEvents } from './internal.js';
+import {
+  APPEND_PACKED,
+  APPEND_RAW,
+  type AppendRaw,
+  EventPacker,
+  type PackedEvents,
+} from './internal.js';
 import {
   type BatchResult,
   type CoreOperation,
@@ -235,10 +241,7 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
   // The chunks of one append travel as one buffer the writer thread takes over (transferred, not
   // copied). The chunks themselves are never transferred: the recorder's parser may still hold
   // the last one of an unfinished event.
-  const appendPacked = (
-    spanId: string,
-    { chunks, packedEvents }: { chunks: TapeAppend['chunks']; packedEvents: PackedEvents },
-  ): Promise<void> => {
+  const joinSegment = (chunks: TapeAppend['chunks']) => {
     let byteLength = 0;
     for (const chunk of chunks) byteLength += chunk.bytes.byteLength;
     const bytes = new Uint8Array(byteLength);
@@ -250,18 +253,36 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
       timings[index * 2] = chunk.offsetMs;
       timings[index * 2 + 1] = chunk.bytes.byteLength;
     });
+    return { bytes, timings };
+  };
+
+  const appendPacked = (
+    spanId: string,
+    { chunks, packedEvents }: { chunks: TapeAppend['chunks']; packedEvents: PackedEvents },
+  ): Promise<void> => {
+    const segment = joinSegment(chunks);
     // Transferring has a fixed cost per buffer that only pays off for big ones.
     return write(
-      { op: 'append', args: [spanId, { segment: { bytes, timings }, packedEvents }] },
-      byteLength >= TRANSFER_MIN_BYTES ? [bytes.buffer] : [],
+      { op: 'append', args: [spanId, { segment, packedEvents }] },
+      segment.bytes.byteLength >= TRANSFER_MIN_BYTES ? [segment.bytes.buffer] : [],
     );
   };
 
-  const store: TapeStore & { [APPEND_PACKED]: typeof appendPacked } = {
+  // The writer thread frames the bytes itself: nothing per event happens on this thread.
+  const appendRaw: AppendRaw = (spanId, { chunks }) => {
+    const segment = joinSegment(chunks);
+    return write<{ events: number; dropped: number }>(
+      { op: 'append', args: [spanId, { segment, frame: true }] },
+      segment.bytes.byteLength >= TRANSFER_MIN_BYTES ? [segment.bytes.buffer] : [],
+    );
+  };
+
+  const store: TapeStore & { [APPEND_PACKED]: typeof appendPacked; [APPEND_RAW]: AppendRaw } = {
     put: (tape: TapeHead | Tape) => write({ op: 'put', args: [tape] }),
     append: (spanId: string, data: TapeAppend) =>
       appendPacked(spanId, { chunks: data.chunks, packedEvents: packEvents(data.events) }),
     [APPEND_PACKED]: appendPacked,
+    [APPEND_RAW]: appendRaw,
     finish: (spanId: string, finish: TapeFinish) => write({ op: 'finish', args: [spanId, finish] }),
     get: (id: string) => read<Tape | undefined>({ op: 'get', args: [id] }),
     list: (query: TapeListQuery = {}) =>

@@ -1,7 +1,6 @@
 import { createParser, type ParseError, type SseParser } from '@tapedeck/sse';
 import type {
   StreamFamily,
-  TapeAppend,
   TapedeckErrorCode,
   TapeEvent,
   TapeHead,
@@ -9,7 +8,7 @@ import type {
   TapeStore,
 } from '@tapedeck/types';
 import { detectFamily, extractStreamInfo, parseEventData, TapedeckError } from '@tapedeck/types';
-import { APPEND_PACKED, EventPacker, type PackedEvents } from './internal.js';
+import { APPEND_RAW, type AppendRaw } from './internal.js';
 
 /** Keys learnt from the stream's events. */
 interface LearntKeys {
@@ -22,11 +21,6 @@ interface LearntKeys {
 const KEY_SCAN_EVENTS = 16;
 /** Unflushed bytes above which a stream flushes before the interval (bounds memory). */
 const EARLY_FLUSH_BYTES = 1024 * 1024;
-
-type AppendPacked = (
-  spanId: string,
-  data: { chunks: TapeAppend['chunks']; packedEvents: PackedEvents },
-) => Promise<void>;
 
 /** What a session needs from the recorder that owns it. */
 export interface SessionHost {
@@ -46,6 +40,10 @@ export interface SessionHost {
 /**
  * One stream being recorded. The consumer's path only calls {@link TapeSession.onChunk}, which
  * copies the chunk and returns; parsing and store writes happen in {@link TapeSession.flush}.
+ *
+ * With a store that frames bytes itself (the SQLite store, on its writer thread) the session
+ * parses only the first events, to learn the tape's family and keys, then just hands bytes on.
+ * With any other store it frames every event here and appends them with their data.
  */
 export class TapeSession {
   readonly spanId: string;
@@ -64,8 +62,11 @@ export class TapeSession {
   private firstEvents: Array<{ data: string; type: string }> = [];
   /** Leading events not yet scanned for keys. */
   private keyEvents: Array<{ data: string; type: string }> = [];
-  private packer: EventPacker | undefined;
-  private appendPacked: AppendPacked | undefined;
+  /** Set when the store frames events itself. */
+  private readonly appendRaw: AppendRaw | undefined;
+  /** In raw mode, true once the leading events told us what we need. */
+  private keysSettled = false;
+  private droppedReported = 0;
   private currentOffsetMs = 0;
   private learnt: LearntKeys = {};
   private family: StreamFamily;
@@ -78,29 +79,14 @@ export class TapeSession {
     this.host = host;
     this.spanId = head.spanId;
     this.family = head.family;
-    const appendPacked = (host.store as { [APPEND_PACKED]?: AppendPacked })[APPEND_PACKED];
-    if (typeof appendPacked === 'function') {
-      this.appendPacked = appendPacked;
-      this.packer = new EventPacker();
-    }
+    const appendRaw = (host.store as { [APPEND_RAW]?: AppendRaw })[APPEND_RAW];
+    if (typeof appendRaw === 'function') this.appendRaw = appendRaw.bind(host.store);
     this.parser = createParser({
-      // Framing finds event boundaries without decoding them: with a store that derives `data`
-      // from the raw bytes (SQLite, on its writer thread) only the first few events are decoded
-      // here, to learn the tape's keys.
+      // Framing finds event boundaries without decoding `data` until it is read. In raw mode
+      // this parser only sees the first events (for keys); the store frames the rest.
       mode: 'framing',
       onEvent: (event) => {
-        if (this.packer) {
-          this.packer.add(
-            event.index,
-            this.currentOffsetMs,
-            event.byteStart,
-            event.byteEnd,
-            event.type,
-            event.id,
-            event.retry,
-            undefined,
-          );
-        } else {
+        if (!this.appendRaw) {
           this.parsedEvents.push({
             index: event.index,
             offsetMs: this.currentOffsetMs,
@@ -158,9 +144,11 @@ export class TapeSession {
     this.pendingBytes = 0;
     if (this.failed) return;
     try {
-      for (const chunk of chunks) {
-        this.currentOffsetMs = chunk.offsetMs;
-        this.parser.feed(chunk.bytes);
+      if (!this.keysSettled) {
+        for (const chunk of chunks) {
+          this.currentOffsetMs = chunk.offsetMs;
+          this.parser.feed(chunk.bytes);
+        }
       }
     } catch (error) {
       this.host.report('RECORDER_FAILURE', 'parsing the stream failed', error, {
@@ -174,12 +162,29 @@ export class TapeSession {
 
   /** Queues an append of `chunks` and the events parsed since the last one. */
   private appendParsed(chunks: Array<{ offsetMs: number; bytes: Uint8Array }>): void {
-    if (this.packer && this.appendPacked) {
-      const packedEvents = this.packer.take();
-      if (chunks.length === 0 && packedEvents.count === 0) return;
-      this.events += packedEvents.count;
-      const appendPacked = this.appendPacked;
-      this.enqueue('append', () => appendPacked(this.spanId, { chunks, packedEvents }));
+    const appendRaw = this.appendRaw;
+    if (appendRaw) {
+      if (
+        this.firstEvents.length >= KEY_SCAN_EVENTS ||
+        this.learnt.upstreamSpanId ||
+        this.learnt.responseId
+      ) {
+        this.keysSettled = true;
+      }
+      if (chunks.length === 0) return;
+      this.enqueue('append', async () => {
+        const { events, dropped } = await appendRaw(this.spanId, { chunks });
+        this.events += events;
+        if (dropped > this.droppedReported) {
+          this.droppedReported = dropped;
+          this.host.report(
+            'RECORDER_FAILURE',
+            `tape ${this.spanId}: ${dropped} event(s) over the 16 MiB event limit were not indexed; their bytes are on the tape`,
+            undefined,
+            { tapeId: this.spanId },
+          );
+        }
+      });
       return;
     }
     const events = this.parsedEvents;
@@ -258,7 +263,7 @@ export class TapeSession {
         );
       }
     };
-    if (this.appendPacked) {
+    if (this.appendRaw) {
       // The SQLite store applies calls in the order they are made, so writes are pipelined: a
       // whole flush tick of every stream reaches its writer thread as one batch.
       // Its replies come back in order too, so the newest write settling means all have.

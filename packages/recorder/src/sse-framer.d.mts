@@ -1,0 +1,28 @@
+// Types for sse-framer.mjs (plain JavaScript so the writer worker can load it on Node 20).
+
+/** One event boundary, without its data. */
+export interface FramedEvent {
+  index: number;
+  offsetMs: number;
+  byteStart: number;
+  byteEnd: number;
+  type: string;
+  id: string;
+  retry?: number;
+}
+
+/** Same default as @tapedeck/sse. */
+export declare const FRAMER_MAX_EVENT_BYTES: number;
+
+/** An incremental SSE framer that finds events without decoding their data. */
+export interface Framer {
+  feed(chunk: Uint8Array, offsetMs: number): FramedEvent[];
+  end(offsetMs: number): FramedEvent[];
+  take(): FramedEvent[];
+  dropped(): number;
+  position(): number;
+  lineStart(): number;
+}
+
+/** Creates an incremental SSE framer (same boundaries as @tapedeck/sse's createParser). */
+export declare function createFramer(options?: { maxEventBytes?: number }): Framer;

@@ -1,0 +1,91 @@
+import { createParser } from '@tapedeck/sse';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { eventDataFromBytes } from './sqlite-core.mjs';
+import { createFramer, type FramedEvent } from './sse-framer.mjs';
+
+const encoder = new TextEncoder();
+
+function reference(bytes: Uint8Array, cuts: number[]) {
+  const events: unknown[] = [];
+  const parser = createParser({
+    onEvent: ({ type, id, retry, byteStart, byteEnd, data }) =>
+      events.push({
+        type,
+        id,
+        byteStart,
+        byteEnd,
+        data,
+        ...(retry === undefined ? {} : { retry }),
+      }),
+  });
+  let start = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    if (cut > start) parser.feed(bytes.subarray(start, cut));
+    start = Math.max(start, cut);
+  }
+  parser.end();
+  return events;
+}
+
+function framed(bytes: Uint8Array, cuts: number[]) {
+  const framer = createFramer();
+  const events: FramedEvent[] = [];
+  let start = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    if (cut > start) events.push(...framer.feed(bytes.subarray(start, cut), 0));
+    start = Math.max(start, cut);
+  }
+  events.push(...framer.end(0));
+  return events.map(({ index: _index, offsetMs: _offsetMs, ...event }) => ({
+    ...event,
+    data: eventDataFromBytes(bytes.subarray(event.byteStart, event.byteEnd), event.byteStart === 0),
+  }));
+}
+
+const line = fc.oneof(
+  fc.constantFrom(
+    'data: x',
+    'data:y',
+    'data',
+    'data: ',
+    'event: ping',
+    'event:',
+    'id: 7',
+    'id',
+    'retry: 1500',
+    'retry: 1x',
+    ': comment',
+    ':',
+    'unknown: v',
+    'dat: no',
+    'data: 😀 ü',
+  ),
+  fc.string({ maxLength: 6 }).map((text) => `data: ${text}`),
+  fc.string({ maxLength: 6 }),
+);
+const ending = fc.constantFrom('\n', '\r', '\r\n');
+const stream = fc
+  .tuple(fc.boolean(), fc.array(fc.tuple(line, ending), { maxLength: 30 }))
+  .map(
+    ([bom, lines]) => `${bom ? '\uFEFF' : ''}${lines.map(([text, end]) => text + end).join('')}`,
+  );
+
+describe('createFramer (the writer thread’s framer)', () => {
+  it('finds the same events, ranges, types, ids and retries as @tapedeck/sse for any chunking', () => {
+    fc.assert(
+      fc.property(stream, fc.array(fc.nat(400), { maxLength: 8 }), (text, rawCuts) => {
+        const bytes = encoder.encode(text);
+        const cuts = rawCuts.map((cut) => cut % (bytes.length + 1)).sort((a, b) => a - b);
+        expect(framed(bytes, cuts)).toEqual(reference(bytes, cuts));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('keeps a CRLF split across chunks inside the event it ends', () => {
+    const bytes = encoder.encode('data: a\r\n\r\ndata: b\r\r');
+    expect(framed(bytes, [10, 11])).toEqual(reference(bytes, [10, 11]));
+    expect(framed(bytes, [10, 11]).map((event) => event.byteEnd)).toEqual([11, 20]);
+  });
+});
