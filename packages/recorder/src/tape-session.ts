@@ -148,6 +148,8 @@ export class TapeSession {
         for (const chunk of chunks) {
           this.currentOffsetMs = chunk.offsetMs;
           this.parser.feed(chunk.bytes);
+          // In raw mode the leading events are all this parser is for.
+          if (this.appendRaw && this.firstEvents.length >= KEY_SCAN_EVENTS) break;
         }
       }
     } catch (error) {
