@@ -3,7 +3,8 @@
 // - anchor: better-sqlite3 on the calling thread, one row per event (raw bytes + parsed fields),
 //   one transaction per batch, the classic layout;
 // - tapedeck `store.append` (the public TapeStore API, events carry their data);
-// - tapedeck as the recorder writes (events packed, data read back from the raw bytes).
+// - tapedeck as the recorder writes (bytes only: the writer thread finds the events itself and
+//   reads their data back from the raw bytes when a tape is read).
 // Run: npx -y pnpm@10.34.9 --filter @tapedeck/recorder... build && node bench/run.mjs recorder-persistence
 
 import { randomBytes } from 'node:crypto';
@@ -12,7 +13,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteStore } from '../packages/recorder/dist/index.js';
-import { APPEND_PACKED, EventPacker } from '../packages/recorder/dist/internal.js';
+import { APPEND_RAW } from '../packages/recorder/dist/internal.js';
 import type { TapeEvent } from '../packages/types/dist/index.js';
 
 const Database = createRequire(import.meta.url)(
@@ -109,12 +110,15 @@ async function tapedeck(packed: boolean) {
   const store = createSqliteStore({
     path: join(directory, packed ? 'packed.sqlite' : 'public.sqlite'),
   });
-  const appendPacked = (
+  const appendRaw = (
     store as unknown as Record<
       symbol,
-      (spanId: string, data: { chunks: unknown[]; packedEvents: unknown }) => Promise<void>
+      (
+        spanId: string,
+        data: { chunks: Array<{ offsetMs: number; bytes: Uint8Array }> },
+      ) => Promise<unknown>
     >
-  )[APPEND_PACKED]!;
+  )[APPEND_RAW]!;
   const started = performance.now();
   const spanIds = Array.from({ length: TAPES }, () => randomBytes(8).toString('hex'));
   await Promise.all(spanIds.map((spanId) => store.put(head(spanId))));
@@ -122,21 +126,8 @@ async function tapedeck(packed: boolean) {
     const writes = spanIds.map((spanId) => {
       const chunks = [{ offsetMs: 1, bytes: batch.bytes }];
       if (!packed) return store.append(spanId, { chunks, events: batch.events });
-      // What the recorder hands over: no data, the writer reads it from the bytes on demand.
-      const packer = new EventPacker();
-      for (const event of batch.events) {
-        packer.add(
-          event.index,
-          event.offsetMs,
-          event.byteStart,
-          event.byteEnd,
-          event.type,
-          event.id,
-          undefined,
-          undefined,
-        );
-      }
-      return appendPacked(spanId, { chunks, packedEvents: packer.take() });
+      // What the recorder hands over: bytes only.
+      return appendRaw(spanId, { chunks });
     });
     await Promise.all(writes);
   }

@@ -122,11 +122,19 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
         dispatch(base + position);
       }
     }
+    // The next CR and LF are remembered: a stream that never uses one of them would otherwise
+    // be rescanned to the end of the chunk for every line.
+    let cr = -1;
+    let lf = -1;
     while (position < bytes.length) {
-      let lf = bytes.indexOf(LF, position);
-      let cr = bytes.indexOf(CR, position);
-      if (lf === -1) lf = bytes.length;
-      if (cr === -1) cr = bytes.length;
+      if (lf < position) {
+        lf = bytes.indexOf(LF, position);
+        if (lf === -1) lf = bytes.length;
+      }
+      if (cr < position) {
+        cr = bytes.indexOf(CR, position);
+        if (cr === -1) cr = bytes.length;
+      }
       const lineEnd = Math.min(lf, cr);
       if (lineEnd === bytes.length) {
         lineParts.push(bytes.subarray(position));
