@@ -440,6 +440,9 @@ export function createTapeCore(db) {
        ORDER BY span_id = @id DESC, upstream_span_id = @id DESC, started_at DESC LIMIT 1`,
     ),
     segments: db.prepare('SELECT bytes, chunks FROM segments WHERE tape_id = ? ORDER BY seq'),
+    segmentsBefore: db.prepare(
+      'SELECT bytes FROM segments WHERE tape_id = ? AND byte_start < ? ORDER BY seq',
+    ),
     eventBatches: db.prepare(
       'SELECT numbers, lengths, text FROM event_batches WHERE tape_id = ? ORDER BY seq',
     ),
@@ -570,11 +573,10 @@ export function createTapeCore(db) {
       if (tape.byte_length > 0) {
         // This thread did not see the start of the tape (the store was reopened): catch up
         // from the stored bytes; those events are stored already.
-        for (const row of /** @type {Array<{bytes: Buffer}>} */ (
-          statements.segments.all(tape.id)
-        )) {
-          framer.feed(row.bytes, 0);
-        }
+        const earlier = /** @type {Array<{bytes: Buffer}>} */ (
+          statements.segmentsBefore.all(tape.id, tape.byte_length)
+        );
+        for (const row of earlier) framer.feed(row.bytes, 0);
         framer.take();
       }
     }

@@ -2,9 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TapeStore } from '@tapedeck/types';
 import { TapedeckError } from '@tapedeck/types';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { APPEND_RAW, type AppendRaw } from './internal.js';
 import { SQLITE_SCHEMA_VERSION } from './sqlite-core.mjs';
 import { createSqliteStore } from './sqlite-store.js';
 import { createTestTapeHead, describeTapeStore } from './testing.js';
@@ -102,5 +104,62 @@ describe('createSqliteStore on disk', () => {
     await store.close();
     const error = await store.put(createTestTapeHead()).catch((cause: unknown) => cause);
     expect(TapedeckError.hasCode(error, 'STORE_FAILURE')).toBe(true);
+  });
+});
+
+describe('createSqliteStore framing bytes on its writer thread', () => {
+  it('finds every event, also when a reopened store continues a tape mid-event', async () => {
+    const path = join(directory, 'raw.sqlite');
+    const text =
+      'data: {"span_id":"s-1"}\n\nevent: ping\nid: 4\ndata: one\ndata: two\n\n: note\r\ndata: three\r\n\r\n';
+    const bytes = new TextEncoder().encode(text);
+    const head = createTestTapeHead();
+    const first = createSqliteStore({ path }) as unknown as Record<symbol, AppendRaw> & TapeStore;
+    await first.put(head);
+    // Cut inside the second event, then hand the rest to a new store on the same file.
+    expect(
+      await first[APPEND_RAW]!(head.spanId, {
+        chunks: [{ offsetMs: 1, bytes: bytes.subarray(0, 40) }],
+      }),
+    ).toEqual({
+      events: 1,
+      dropped: 0,
+    });
+    await first.close();
+    const second = createSqliteStore({ path }) as unknown as Record<symbol, AppendRaw> & TapeStore;
+    expect(
+      await second[APPEND_RAW]!(head.spanId, {
+        chunks: [
+          { offsetMs: 2, bytes: bytes.subarray(40, 70) },
+          { offsetMs: 3, bytes: bytes.subarray(70) },
+        ],
+      }),
+    ).toEqual({ events: 2, dropped: 0 });
+    await second.finish(head.spanId, { outcome: 'complete', durationMs: 4 });
+    const tape = await second.get(head.spanId);
+    await second.close();
+    expect(
+      tape?.events.map(({ index, type, id, data, byteStart, byteEnd }) => ({
+        index,
+        type,
+        id,
+        data,
+        byteStart,
+        byteEnd,
+      })),
+    ).toEqual([
+      { index: 0, type: 'message', id: '', data: '{"span_id":"s-1"}', byteStart: 0, byteEnd: 25 },
+      { index: 1, type: 'ping', id: '4', data: 'one\ntwo', byteStart: 25, byteEnd: 64 },
+      {
+        index: 2,
+        type: 'message',
+        id: '4',
+        data: 'three',
+        byteStart: 64,
+        byteEnd: bytes.byteLength,
+      },
+    ]);
+    expect(tape?.events.map((event) => event.offsetMs)).toEqual([1, 2, 3]);
+    expect(tape?.eventCount).toBe(3);
   });
 });
