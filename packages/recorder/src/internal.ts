@@ -12,10 +12,18 @@ export const APPEND_PACKED: unique symbol = Symbol.for('tapedeck.recorder.append
  */
 export const APPEND_RAW: unique symbol = Symbol.for('tapedeck.recorder.append-raw');
 
-/** The signature of {@link APPEND_RAW}. */
+/**
+ * The signature of {@link APPEND_RAW}: chunks, or one segment of joined bytes with
+ * `[offsetMs, byteLength]` pairs in `timings`, which the store may take over (`owned`).
+ */
 export type AppendRaw = (
   spanId: string,
-  data: { chunks: Array<{ offsetMs: number; bytes: Uint8Array }> },
+  data:
+    | { chunks: Array<{ offsetMs: number; bytes: Uint8Array }> }
+    | {
+        segment: { bytes: Uint8Array<ArrayBuffer>; timings: Float64Array<ArrayBuffer> };
+        owned: boolean;
+      },
 ) => Promise<{ events: number; dropped: number }>;
 
 /**

@@ -269,11 +269,12 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
   };
 
   // The writer thread frames the bytes itself: nothing per event happens on this thread.
-  const appendRaw: AppendRaw = (spanId, { chunks }) => {
-    const segment = joinSegment(chunks);
+  const appendRaw: AppendRaw = (spanId, data) => {
+    const owned = 'segment' in data && data.owned;
+    const segment = 'segment' in data ? data.segment : joinSegment(data.chunks);
     return write<{ events: number; dropped: number }>(
       { op: 'append', args: [spanId, { segment, frame: true }] },
-      segment.bytes.byteLength >= TRANSFER_MIN_BYTES ? [segment.bytes.buffer] : [],
+      owned && segment.bytes.byteLength >= TRANSFER_MIN_BYTES ? [segment.bytes.buffer] : [],
     );
   };
 

@@ -22,6 +22,8 @@ const KEY_SCAN_EVENTS = 16;
 /** Unflushed bytes above which a stream flushes before the interval (bounds memory). */
 const EARLY_FLUSH_BYTES = 1024 * 1024;
 
+const EMPTY = new Uint8Array(0);
+
 /** What a session needs from the recorder that owns it. */
 export interface SessionHost {
   store: TapeStore;
@@ -64,6 +66,10 @@ export class TapeSession {
   private keyEvents: Array<{ data: string; type: string }> = [];
   /** Set when the store frames events itself. */
   private readonly appendRaw: AppendRaw | undefined;
+  private arena: Uint8Array<ArrayBuffer> = EMPTY;
+  private arenaLength = 0;
+  private lastSegmentBytes = 0;
+  private timings: number[] = [];
   /** In raw mode, true once the leading events told us what we need. */
   private keysSettled = false;
   private droppedReported = 0;
@@ -118,10 +124,10 @@ export class TapeSession {
   onChunk(bytes: Uint8Array): void {
     if (this.ended || this.truncated) return;
     const offsetMs = Math.max(0, this.host.now() - this.head.startedAt);
-    let copy = bytes.slice();
     const room = this.host.maxTapeBytes - this.bytes;
-    if (copy.byteLength > room) {
-      copy = copy.subarray(0, room);
+    let length = bytes.byteLength;
+    if (length > room) {
+      length = room;
       this.truncated = true;
       this.host.report(
         'RECORDER_FAILURE',
@@ -130,19 +136,47 @@ export class TapeSession {
         { tapeId: this.spanId, byteOffset: this.host.maxTapeBytes },
       );
     }
-    this.pendingChunks.push({ offsetMs, bytes: copy });
-    this.bytes += copy.byteLength;
-    this.pendingBytes += copy.byteLength;
+    if (this.appendRaw) {
+      // One growing buffer per flush instead of one allocation per chunk: it becomes the
+      // segment the store writes.
+      const needed = this.arenaLength + length;
+      if (this.arena.length < needed) {
+        // Sized from the last flush, so a steady stream allocates once per flush.
+        const grown = new Uint8Array(Math.max(1024, this.lastSegmentBytes, needed * 2));
+        grown.set(this.arena.subarray(0, this.arenaLength));
+        this.arena = grown;
+      }
+      this.arena.set(
+        length === bytes.byteLength ? bytes : bytes.subarray(0, length),
+        this.arenaLength,
+      );
+      this.timings.push(offsetMs, length);
+      if (!this.keysSettled) {
+        // A view of the arena is enough: bytes already written there never change.
+        this.pendingChunks.push({
+          offsetMs,
+          bytes: this.arena.subarray(this.arenaLength, needed),
+        });
+      }
+      this.arenaLength = needed;
+    } else {
+      this.pendingChunks.push({ offsetMs, bytes: bytes.slice(0, length) });
+    }
+    this.bytes += length;
+    this.pendingBytes += length;
     if (this.pendingBytes >= EARLY_FLUSH_BYTES) this.host.requestEarlyFlush(this);
   }
 
   /** Parses what arrived since the last flush and queues the store writes. */
   flush(): void {
     const chunks = this.pendingChunks;
-    if (chunks.length === 0 && this.headWritten) return;
+    if (chunks.length === 0 && this.arenaLength === 0 && this.headWritten) return;
     this.pendingChunks = [];
     this.pendingBytes = 0;
-    if (this.failed) return;
+    if (this.failed) {
+      this.takeSegment();
+      return;
+    }
     try {
       if (!this.keysSettled) {
         for (const chunk of chunks) {
@@ -173,9 +207,15 @@ export class TapeSession {
       ) {
         this.keysSettled = true;
       }
-      if (chunks.length === 0) return;
+      const segment = this.takeSegment();
+      if (!segment) return;
+      // Once the key parser is done, nothing else holds the arena: the store may take it over.
+      const owned = this.keysSettled;
+      const data = owned
+        ? { segment, owned }
+        : { segment: { bytes: segment.bytes.slice(), timings: segment.timings }, owned: true };
       this.enqueue('append', async () => {
-        const { events, dropped } = await appendRaw(this.spanId, { chunks });
+        const { events, dropped } = await appendRaw(this.spanId, data);
         this.events += events;
         if (dropped > this.droppedReported) {
           this.droppedReported = dropped;
@@ -218,6 +258,23 @@ export class TapeSession {
       }),
     );
     this.host.onEnded(this, outcome);
+  }
+
+  /** The bytes gathered since the last flush, as one segment; the next chunk starts a new one. */
+  private takeSegment() {
+    if (this.arenaLength === 0) return undefined;
+    const segment = {
+      bytes: this.arena.subarray(0, this.arenaLength),
+      timings: Float64Array.from(this.timings),
+    };
+    this.lastSegmentBytes = Math.min(
+      this.arenaLength + (this.arenaLength >> 3),
+      EARLY_FLUSH_BYTES * 2,
+    );
+    this.arena = EMPTY;
+    this.arenaLength = 0;
+    this.timings = [];
+    return segment;
   }
 
   private learnKeys(): void {
