@@ -105,23 +105,35 @@ describe('createReplayStream', () => {
   });
 
   it('clears its real timer when cancelled mid-wait (no handle left behind)', async () => {
-    const timers = () =>
-      process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
-    const slow = buildTape({
-      raw,
-      family: 'opper',
-      url: 'http://x.test/',
-      chunkBytes: [5],
-      gapMs: 3_600_000,
-    });
-    const before = timers();
-    const reader = createReplayStream({ tape: slow, timing: 'recorded' }).getReader();
-    const pendingRead = reader.read();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(timers()).toBe(before + 1);
-    await reader.cancel();
-    expect(timers()).toBe(before);
-    expect((await pendingRead).done).toBe(true);
+    // Spies, not a count of the process's active timers: other files' timers come and go
+    // under load, so only the handle this stream created says whether it leaked.
+    const setTimer = vi.spyOn(globalThis, 'setTimeout');
+    const clearTimer = vi.spyOn(globalThis, 'clearTimeout');
+    try {
+      const slow = buildTape({
+        raw,
+        family: 'opper',
+        url: 'http://x.test/',
+        chunkBytes: [5],
+        gapMs: 3_600_000,
+      });
+      const reader = createReplayStream({ tape: slow, timing: 'recorded' }).getReader();
+      const pendingRead = reader.read();
+      await new Promise((resolve) => setImmediate(resolve));
+      const hourTimers = setTimer.mock.calls
+        .map((call, index) => ({ ms: call[1], handle: setTimer.mock.results[index]?.value }))
+        .filter(({ ms }) => typeof ms === 'number' && ms > 1_000_000);
+      expect(hourTimers).toHaveLength(1);
+      expect(clearTimer.mock.calls.some(([handle]) => handle === hourTimers[0]?.handle)).toBe(
+        false,
+      );
+      await reader.cancel();
+      expect(clearTimer.mock.calls.some(([handle]) => handle === hourTimers[0]?.handle)).toBe(true);
+      expect((await pendingRead).done).toBe(true);
+    } finally {
+      setTimer.mockRestore();
+      clearTimer.mockRestore();
+    }
   });
 
   it('errors the stream with the abort reason when the request signal aborts', async () => {
