@@ -403,10 +403,12 @@ export function createRecorder({
         },
         cancel(reason) {
           safely(session, () =>
-            session.end(
-              'aborted',
-              `the consumer cancelled the stream${reason === undefined ? '' : `: ${describe(reason)}`}`,
-            ),
+            session.endsWithDoneSentinel()
+              ? session.end('complete')
+              : session.end(
+                  'aborted',
+                  `the consumer cancelled the stream${reason === undefined ? '' : `: ${describe(reason)}`}`,
+                ),
           );
           return (reader ?? (response.body as ReadableStream<Uint8Array>)).cancel(reason);
         },

@@ -47,6 +47,10 @@ export interface SessionHost {
  * parses only the first events, to learn the tape's family and keys, then just hands bytes on.
  * With any other store it frames every event here and appends them with their data.
  */
+const TAIL_BYTES = 24;
+/** `data: [DONE]` (or `data:[DONE]`) and the blank line that dispatches it, at the very end. */
+const DONE_SENTINEL_END = /(?:^|[\r\n])data: ?\[DONE\](?:\r\n|\r|\n)(?:\r\n|\r|\n)$/;
+
 export class TapeSession {
   readonly spanId: string;
   ended = false;
@@ -73,6 +77,9 @@ export class TapeSession {
   /** In raw mode, true once the leading events told us what we need. */
   private keysSettled = false;
   private droppedReported = 0;
+  /** The stream's last few bytes, to tell a cancel after `[DONE]` from one mid-stream. */
+  private tail = new Uint8Array(TAIL_BYTES);
+  private tailLength = 0;
   private currentOffsetMs = 0;
   private learnt: LearntKeys = {};
   private family: StreamFamily;
@@ -123,6 +130,7 @@ export class TapeSession {
   /** Hot path: keep a copy of the chunk and its arrival time. Never throws. */
   onChunk(bytes: Uint8Array): void {
     if (this.ended || this.truncated) return;
+    this.keepTail(bytes);
     const offsetMs = Math.max(0, this.host.now() - this.head.startedAt);
     const room = this.host.maxTapeBytes - this.bytes;
     let length = bytes.byteLength;
@@ -234,6 +242,27 @@ export class TapeSession {
     if (chunks.length === 0 && events.length === 0) return;
     this.events += events.length;
     this.enqueue('append', () => this.host.store.append(this.spanId, { chunks, events }));
+  }
+
+  /**
+   * True when the stream so far ends with the `[DONE]` sentinel event: a consumer that cancels
+   * there (OpenRouter's SDK does) has received the whole stream.
+   */
+  endsWithDoneSentinel(): boolean {
+    const text = new TextDecoder().decode(this.tail.subarray(0, this.tailLength));
+    return DONE_SENTINEL_END.test(text);
+  }
+
+  private keepTail(bytes: Uint8Array): void {
+    if (bytes.byteLength >= TAIL_BYTES) {
+      this.tail.set(bytes.subarray(bytes.byteLength - TAIL_BYTES));
+      this.tailLength = TAIL_BYTES;
+      return;
+    }
+    const keep = Math.min(this.tailLength, TAIL_BYTES - bytes.byteLength);
+    this.tail.copyWithin(0, this.tailLength - keep, this.tailLength);
+    this.tail.set(bytes, keep);
+    this.tailLength = keep + bytes.byteLength;
   }
 
   /** Ends the recording with an outcome; safe to call more than once (the first call wins). */
