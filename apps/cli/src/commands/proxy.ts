@@ -5,6 +5,7 @@ import { createRecorder, type Recorder } from '@tapedeck/recorder';
 import type { TapeStore } from '@tapedeck/types';
 import { formatMs } from '../format.js';
 import { type CliIo, waitForShutdownSignal } from '../io.js';
+import { pipeBody } from '../pipe-body.js';
 import { openStore } from '../store.js';
 import { type CliTracing, startCliTracing } from '../tracing.js';
 
@@ -89,35 +90,6 @@ export function upstreamUrl(upstream: string, path: string): URL {
   const prefix = base.pathname.replace(/\/+$/, '');
   // Collapse leading slashes: `//host/x` must stay a path on the upstream, not a new origin.
   return new URL(`${prefix}/${path.replace(/^\/+/, '')}`, base.origin);
-}
-
-/** Copies the upstream body to the client chunk by chunk, as each chunk arrives. */
-async function pipeBody(response: Response, target: ServerResponse): Promise<void> {
-  if (!response.body) {
-    target.end();
-    return;
-  }
-  const reader = response.body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (target.destroyed) {
-        await reader.cancel(new Error('the client closed the connection'));
-        return;
-      }
-      if (!target.write(value)) {
-        await new Promise<void>((resolve) => {
-          target.once('drain', resolve);
-          target.once('close', resolve);
-        });
-      }
-    }
-    target.end();
-  } catch {
-    // The upstream failed mid-stream: fail the client's stream the same way.
-    target.destroy();
-  }
 }
 
 /**

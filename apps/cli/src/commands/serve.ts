@@ -5,6 +5,7 @@ import { createReplayHandlers, type ReplayMiss } from '@tapedeck/replayer';
 import type { TapeStore } from '@tapedeck/types';
 import { getResponse } from 'msw';
 import { type CliIo, waitForShutdownSignal } from '../io.js';
+import { pipeBody } from '../pipe-body.js';
 import { openStore } from '../store.js';
 
 /** Options of `tapedeck serve`. */
@@ -65,30 +66,7 @@ async function sendResponse(response: Response, target: ServerResponse): Promise
   });
   target.writeHead(response.status, response.statusText, headers);
   target.flushHeaders();
-  if (!response.body) {
-    target.end();
-    return;
-  }
-  const reader = response.body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (!target.write(value)) {
-        await new Promise<void>((resolve) => {
-          target.once('drain', resolve);
-          target.once('close', resolve);
-        });
-      }
-      if (target.destroyed) break;
-    }
-    target.end();
-  } catch {
-    // A replayed fault (a cut) or the client leaving: end the connection abruptly, like upstream.
-    target.destroy();
-  } finally {
-    reader.releaseLock();
-  }
+  await pipeBody(response, target);
 }
 
 /**
