@@ -21,8 +21,10 @@ import {
 import {
   type BatchResult,
   type CoreOperation,
+  createTapeCore,
   openTapeDatabase,
   type SerializedError,
+  serializeError,
 } from './sqlite-core.mjs';
 
 /** Options for {@link createSqliteStore}. */
@@ -90,9 +92,10 @@ interface Pending {
  * A {@link TapeStore} in one SQLite file (WAL, versioned schema, file mode 0600). The file is
  * opened, migrated and checked on the calling thread, so a database newer than this code throws
  * `SCHEMA_VERSION_MISMATCH` at once; tapes a dead process left `recording` become `incomplete`.
- * Every statement after that runs on a worker thread: writes issued in the same tick share one
- * transaction, and the caller's event loop never waits on the disk. Several processes may write
- * one file at the same time.
+ * Every write after that runs on a worker thread: writes issued in the same tick share one
+ * transaction, and the caller's event loop never waits on the disk for them. Reads (`get`,
+ * `list`, `stats`) run on the calling thread once the caller's earlier writes have landed, so a
+ * caller sees what it wrote. Several processes may write one file at the same time.
  *
  * @example
  * ```ts
@@ -109,8 +112,13 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
         'createSqliteStore: `path` must be a file path (or ":memory:" is not supported here)',
     });
   }
+  // This connection stays open as the store's reader: reads run here, on the calling thread.
+  // A read is a few indexed lookups and one BLOB (microseconds), while a round trip to the
+  // writer thread costs a message each way plus the wait behind any write batch in progress.
+  // WAL lets it read while the writer thread writes.
+  let reader: ReturnType<typeof createTapeCore>;
   try {
-    openTapeDatabase({ path }).close();
+    reader = createTapeCore(openTapeDatabase({ path }));
   } catch (error) {
     throw toTapedeckError(error, path);
   }
@@ -198,14 +206,31 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     });
   };
 
+  // Write batches sent to the writer thread and not yet answered: a read waits for them, so a
+  // caller always sees what it wrote.
+  let writesInFlight = 0;
+  let writesSettled: Promise<void> = Promise.resolve();
+  let settleWrites: (() => void) | undefined;
+
   const flushWrites = () => {
     flushScheduled = false;
     const batch = queuedWrites;
     queuedWrites = [];
     if (batch.length === 0) return;
+    if (writesInFlight === 0) {
+      writesSettled = new Promise((resolve) => {
+        settleWrites = resolve;
+      });
+    }
+    writesInFlight += 1;
+    const settled = () => {
+      writesInFlight -= 1;
+      if (writesInFlight === 0) settleWrites?.();
+    };
     const transfer = batch.flatMap((entry) => entry.transfer ?? []);
     send({ kind: 'write', operations: batch.map((entry) => entry.operation) }, transfer).then(
       (results) => {
+        settled();
         (results as BatchResult[]).forEach((result, index) => {
           const entry = batch[index]!;
           if (result.ok) entry.resolve(result.value);
@@ -213,6 +238,7 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
         });
       },
       (error) => {
+        settled();
         for (const entry of batch) entry.reject(error);
       },
     );
@@ -233,9 +259,14 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
 
   const read = async <T>(operation: CoreOperation): Promise<T> => {
     if (closed) throw toTapedeckError({ message: 'the store is closed' }, path);
-    // Reads wait for queued writes, so a caller sees what it wrote.
     if (queuedWrites.length > 0) flushWrites();
-    return (await send({ kind: 'read', operation })) as T;
+    if (writesInFlight > 0) await writesSettled;
+    if (closed) throw toTapedeckError({ message: 'the store is closed' }, path);
+    try {
+      return reader.read(operation) as T;
+    } catch (error) {
+      throw toTapedeckError(serializeError(error), path, operation.op);
+    }
   };
 
   // The chunks of one append travel as one buffer the writer thread takes over (transferred, not
@@ -298,6 +329,7 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
           await send({ kind: 'close' }).catch(() => {});
         }
         await worker.terminate();
+        reader.close();
       })();
       return closed;
     },

@@ -65,6 +65,28 @@ export function describeTapeStore(
       expect(await store.get('0123456789abcdef')).toBeUndefined();
     });
 
+    it('a read issued right after writes (not awaited) sees them', async () => {
+      const head = createTestTapeHead();
+      const put = store.put(head);
+      const appended = store.append(head.spanId, {
+        chunks: [{ offsetMs: 1, bytes: encoder.encode('data: a\n\n') }],
+        events: [event(0, 0, 'a', 1)],
+      });
+      const finished = store.finish(head.spanId, { outcome: 'complete', durationMs: 3 });
+      const tape = await store.get(head.spanId);
+      expect(tape).toMatchObject({ outcome: 'complete', eventCount: 1, byteLength: 9 });
+      const listed = await store.list({});
+      expect(listed.tapes.map((summary) => summary.spanId)).toEqual([head.spanId]);
+      await Promise.all([put, appended, finished]);
+      // Writes issued over several ticks (a SQLite store has one batch on its way to the writer
+      // and one still queued) are all seen.
+      const second = store.put(createTestTapeHead({ startedAt: head.startedAt + 1 }));
+      await new Promise((resolve) => setImmediate(resolve));
+      const third = store.put(createTestTapeHead({ startedAt: head.startedAt + 2 }));
+      expect((await store.stats()).tapes).toBe(3);
+      await Promise.all([second, third]);
+    });
+
     it('append keeps raw bytes exactly, every chunk offset and every event range', async () => {
       const head = createTestTapeHead();
       await store.put(head);
