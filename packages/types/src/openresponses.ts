@@ -9,7 +9,9 @@ import { sseEventSchema } from './sse-event.js';
 // - Nested objects (the response, output items, parts, annotations) are loose: providers add
 //   fields to them all the time, and they are kept as they are.
 // - Required fields mirror @openrouter/sdk 1.3.19, so what we call a known event its client
-//   parses too (the agreement test checks this).
+//   parses too (the agreement test checks this). One exception: OpenAI's own response object
+//   leaves out `completed_at`, `presence_penalty` and `frequency_penalty`, which that SDK
+//   requires; they are optional here, so a stream recorded from OpenAI is understood.
 // - Nested unions end in a generic `{type: string}` member, like the SDK's forward-compatible
 //   unions, so a new kind of output item does not turn its whole event unknown.
 
@@ -205,7 +207,7 @@ export const responseObjectSchema = z.looseObject({
   id: z.string(),
   object: z.literal('response'),
   created_at: int,
-  completed_at: int.nullable(),
+  completed_at: int.nullish(),
   status: responseStatusSchema,
   model: z.string(),
   output: z.array(outputItemSchema),
@@ -215,8 +217,8 @@ export const responseObjectSchema = z.looseObject({
   metadata: z.record(z.string(), z.string()).nullable(),
   temperature: z.number().nullable(),
   top_p: z.number().nullable(),
-  presence_penalty: z.number().nullable(),
-  frequency_penalty: z.number().nullable(),
+  presence_penalty: z.number().nullish(),
+  frequency_penalty: z.number().nullish(),
   tools: z.array(z.looseObject({ type: z.string() })),
   tool_choice: z.union([z.string(), z.looseObject({ type: z.string() })]),
   parallel_tool_calls: z.boolean(),

@@ -149,8 +149,7 @@ describe('detectFamily', () => {
 
 describe('OpenAI-shaped lifecycle events', () => {
   // OpenAI's response object leaves out fields @openrouter/sdk requires (presence_penalty,
-  // frequency_penalty, completed_at). Both call such an event not known; its value is kept,
-  // so the keys and the output can still be read from it.
+  // frequency_penalty, completed_at). A stream recorded from OpenAI must still be understood.
   const data = JSON.stringify({
     type: 'response.created',
     sequence_number: 0,
@@ -173,15 +172,21 @@ describe('OpenAI-shaped lifecycle events', () => {
     },
   });
 
-  it('is a schema-mismatch that still carries the value for extractStreamInfo', () => {
+  it('is a known event whose keys extractStreamInfo reads', () => {
     const result = parseEventData('openresponses', { data });
-    expect(result).toMatchObject({ ok: false, problem: 'schema-mismatch' });
-    expect(!result.ok && result.path?.[0]).toBe('response');
-    const value = result.ok ? result.value : result.value;
-    expect(extractStreamInfo('openresponses', value)).toEqual({
+    expect(result).toMatchObject({ ok: true, known: true });
+    expect(extractStreamInfo('openresponses', result.ok ? result.value : undefined)).toEqual({
       responseId: 'resp_openai',
       model: 'gpt-4.1',
     });
+  });
+
+  it('still checks the types of those fields when they are present', () => {
+    const mistyped = JSON.parse(data);
+    mistyped.response.presence_penalty = 'high';
+    const result = parseEventData('openresponses', { data: JSON.stringify(mistyped) });
+    expect(result).toMatchObject({ ok: false, problem: 'schema-mismatch' });
+    expect(!result.ok && result.path).toEqual(['response', 'presence_penalty']);
   });
 });
 
