@@ -82,11 +82,11 @@ describe('parser properties', () => {
         splitPoints,
         fc.constantFrom('full', 'framing' as const),
         fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }),
-        fc.constantFrom(0, 8, 4096),
-        (bytes, points, mode, maxEventBytes, regionMinBytes) => {
+        fc.constantFrom(0, 8, 256),
+        (bytes, points, mode, maxEventBytes, largeValueBytes) => {
           const options = {
             mode,
-            _internal: { regionMinBytes },
+            _internal: { largeValueBytes },
             ...(maxEventBytes === undefined ? {} : { maxEventBytes }),
           };
           const whole = collect([bytes], options);
@@ -100,9 +100,9 @@ describe('parser properties', () => {
   it('framing mode and both full-mode decoding paths report the same', () => {
     fc.assert(
       fc.property(stream, splitPoints, (bytes, points) => {
-        // Full mode decodes whole chunks (regionMinBytes 0) or value by value (the default for
-        // chunks this small); framing decodes lazily. All three must agree.
-        const full = collect([bytes], { mode: 'full', _internal: { regionMinBytes: 0 } });
+        // Full mode decodes values with TextDecoder (largeValueBytes 0) or with V8's decoder (the
+        // default for values this small); framing decodes lazily. All three must agree.
+        const full = collect([bytes], { mode: 'full', _internal: { largeValueBytes: 0 } });
         expect(collect(split(bytes, points), { mode: 'framing' })).toEqual(full);
         expect(collect(split(bytes, points), { mode: 'full' })).toEqual(full);
       }),

@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeUtf8 } from './bytes.js';
+
+// The WHATWG decoder, fresh and non-streaming for every value: what decodeUtf8 must equal.
+const reference = (bytes: Uint8Array) =>
+  new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+
+const encoder = new TextEncoder();
+// Pieces of valid UTF-8 (1- to 4-byte characters, a U+FEFF) and bytes that break it: lone
+// continuation bytes, leads without their continuations, overlong and surrogate forms, bytes
+// that never occur in UTF-8.
+const piece = fc.oneof(
+  fc
+    .constantFrom('a', ' ', '{"delta":"', 'é', '日', '🚀', '\uFEFF', '\n')
+    .map((text) => [...encoder.encode(text)]),
+  fc.constantFrom(
+    [0x80],
+    [0xbf],
+    [0xc3],
+    [0xe6],
+    [0xe6, 0x97],
+    [0xf0],
+    [0xf0, 0x9f],
+    [0xf0, 0x9f, 0x9a],
+    [0xc0, 0xaf],
+    [0xe0, 0x80, 0xaf],
+    [0xed, 0xa0, 0x80],
+    [0xf4, 0x90, 0x80, 0x80],
+    [0xff],
+    [0xfe],
+  ),
+);
+const value = fc.array(piece, { maxLength: 40 }).map((pieces) => new Uint8Array(pieces.flat()));
+
+describe('decodeUtf8', () => {
+  it('equals the WHATWG decoder on any bytes, on every path (V8, ASCII, TextDecoder), call after call', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(value, fc.nat(), fc.nat()), { minLength: 1, maxLength: 6 }),
+        fc.constantFrom(0, 1, 8, 256),
+        (values, largeValueBytes) => {
+          // Several values in a row: a value cut inside a character must not leave bytes in the
+          // streaming decoder that would show up in the next one.
+          for (const [bytes, a, b] of values) {
+            const start = a % (bytes.length + 1);
+            const end = start + (b % (bytes.length - start + 1));
+            expect(decodeUtf8(bytes, start, end, largeValueBytes)).toBe(
+              reference(bytes.subarray(start, end)),
+            );
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('decodes large ASCII and non-ASCII values exactly', () => {
+    const ascii = encoder.encode('{"type":"response.output_text.done","text":"plain"}'.repeat(40));
+    const mixed = encoder.encode('{"text":"naïve café 日本語 🚀 Привет"}'.repeat(40));
+    for (const bytes of [ascii, mixed]) {
+      expect(decodeUtf8(bytes, 0, bytes.length)).toBe(reference(bytes));
+      // Cut inside the last character: the streaming decoder must not hold it back.
+      expect(decodeUtf8(bytes, 3, bytes.length - 2, 0)).toBe(
+        reference(bytes.subarray(3, bytes.length - 2)),
+      );
+    }
+  });
+});
