@@ -9,7 +9,7 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
-import { createParser } from '@tapedeck/sse';
+import { createParser, type ParsedEvent, type SseParser } from '@tapedeck/sse';
 import type { Tape } from '@tapedeck/types';
 import { ATTR_TAPEDECK_TAPE_SPAN_ID, ATTR_TAPEDECK_TAPE_TRACE_ID } from './semconv.js';
 import {
@@ -93,6 +93,206 @@ function isEventStream(headers: Headers): boolean {
   return (headers.get('content-type') ?? '').toLowerCase().includes('text/event-stream');
 }
 
+// SSE parsers are reused across streams. A parser is a set of closures, and V8 compiles the
+// optimized code of a closure again for every new set: with a fresh parser per stream, that
+// recompilation (on a background thread, but still CPU) cost more than the parsing itself. A
+// pooled parser's `onEvent` forwards to whichever body it serves now.
+interface PooledParser {
+  readonly parser: SseParser;
+  observer: BodyObserver | undefined;
+}
+
+const idleParsers: PooledParser[] = [];
+const MAX_IDLE_PARSERS = 16;
+
+function createPooledParser(): PooledParser {
+  const entry: { parser?: SseParser; observer: BodyObserver | undefined } = {
+    observer: undefined,
+  };
+  entry.parser = createParser({
+    mode: 'framing',
+    onEvent(event) {
+      entry.observer?.handleEvent(event);
+    },
+    onError(error) {
+      diag.debug('[tapedeck] SSE parse problem in an instrumented stream', error);
+    },
+  });
+  return entry as PooledParser;
+}
+
+function acquireParser(observer: BodyObserver): PooledParser {
+  const entry = idleParsers.pop() ?? createPooledParser();
+  entry.observer = observer;
+  return entry;
+}
+
+function releaseParser(entry: PooledParser): void {
+  entry.observer = undefined;
+  // A stream that stopped mid-event must not leave its bytes to the next one.
+  entry.parser.reset();
+  if (idleParsers.length < MAX_IDLE_PARSERS) idleParsers.push(entry);
+}
+
+/**
+ * Reads a body on the consumer's demand and hands each chunk on before telemetry sees it.
+ * No `tee()`: nothing is read ahead of the consumer and no bytes are buffered. A class, not
+ * closures: its methods are compiled once for every stream (see the parser pool above), and it
+ * is its own underlying source.
+ */
+class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #streamSpan: StreamSpan;
+  readonly #now: () => number;
+  readonly #setTimer: (callback: () => void, delayMs: number) => () => void;
+  readonly #idleTimeoutMs: number;
+  readonly #signal: AbortSignal | null | undefined;
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #parser: PooledParser | undefined;
+  /** When the chunk being parsed arrived: the time of every event it dispatches. */
+  #chunkTime = 0;
+  // One timer per stream, re-armed only when it fires: re-arming on every chunk would cost more
+  // than the rest of the per-chunk telemetry. Idle means nobody is reading: a slow upstream with
+  // a consumer waiting on a read is not idle.
+  #cancelIdle: (() => void) | undefined;
+  #reading = false;
+  #cancelled = false;
+  #feeding = false;
+  #lastActivity: number;
+  // Bound once per stream: the read promise's handlers and the timer and signal callbacks.
+  readonly #onChunk: (result: ReadableStreamReadResult<Uint8Array>) => void;
+  readonly #onReadError: (error: unknown) => never;
+  readonly #onAbort: () => void;
+  readonly #onIdle: () => void;
+
+  constructor(
+    body: ReadableStream<Uint8Array>,
+    streamSpan: StreamSpan,
+    options: InstrumentOptions,
+    signal: AbortSignal | null | undefined,
+  ) {
+    const { now, setTimer } = clockOf(options._internal);
+    this.#reader = body.getReader();
+    this.#streamSpan = streamSpan;
+    this.#now = now;
+    this.#setTimer = setTimer;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.#signal = signal;
+    this.#lastActivity = now();
+    this.#onChunk = this.#handleChunk.bind(this);
+    this.#onReadError = this.#handleReadError.bind(this);
+    this.#onAbort = this.#handleAbort.bind(this);
+    this.#onIdle = this.#handleIdle.bind(this);
+    this.#parser = acquireParser(this);
+    if (signal?.aborted) this.#onAbort();
+    else signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (this.#idleTimeoutMs > 0 && !streamSpan.ended) this.#armIdle(this.#idleTimeoutMs);
+  }
+
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#controller = controller;
+  }
+
+  // No async function per pull: a promise fewer for every chunk, which is most of what the
+  // wrapper costs.
+  pull(): Promise<void> {
+    this.#reading = true;
+    return this.#reader.read().then(this.#onChunk, this.#onReadError);
+  }
+
+  cancel(reason: unknown): Promise<void> {
+    this.#cancelled = true;
+    this.#stop({ kind: 'cancel' });
+    this.#releaseParser();
+    return this.#reader.cancel(reason);
+  }
+
+  /** An SSE event from the pooled parser, dispatched while the current chunk is fed. */
+  handleEvent(event: ParsedEvent): void {
+    // No closure per event: this runs for every SSE event of every stream.
+    try {
+      this.#streamSpan.event(event, this.#chunkTime);
+    } catch (error) {
+      reportTelemetryError('recording an event', error);
+    }
+  }
+
+  #handleChunk(result: ReadableStreamReadResult<Uint8Array>): void {
+    this.#reading = false;
+    if (result.done) {
+      const parser = this.#parser;
+      if (parser) safely('flushing the parser', () => parser.parser.end());
+      this.#stop({ kind: 'done' });
+      this.#releaseParser();
+      // After a cancel the pending read resolves as done and the stream is already closed.
+      if (!this.#cancelled) this.#controller?.close();
+      return;
+    }
+    const arrivedAt = this.#now();
+    const chunk = result.value;
+    if (this.#cancelled) return;
+    this.#controller?.enqueue(chunk);
+    const streamSpan = this.#streamSpan;
+    const parser = this.#parser;
+    if (streamSpan.ended || !parser) return;
+    this.#chunkTime = arrivedAt;
+    this.#lastActivity = arrivedAt;
+    this.#feeding = true;
+    try {
+      streamSpan.chunk(chunk.byteLength, arrivedAt);
+      parser.parser.feed(chunk);
+    } catch (error) {
+      reportTelemetryError('recording a chunk', error);
+    }
+    this.#feeding = false;
+    // Something ended the span while this chunk was parsed: the parser is free again.
+    if (streamSpan.ended) this.#releaseParser();
+  }
+
+  #handleReadError(error: unknown): never {
+    this.#reading = false;
+    this.#stop(this.#signal?.aborted ? { kind: 'abort', error } : { kind: 'error', error });
+    this.#releaseParser();
+    // The consumer sees the upstream's own error.
+    throw error;
+  }
+
+  #releaseParser(): void {
+    const parser = this.#parser;
+    // Never hand a parser on while it is still inside `feed`; the end of that feed frees it.
+    if (!parser || this.#feeding) return;
+    this.#parser = undefined;
+    releaseParser(parser);
+  }
+
+  #stop(reason: StreamStop): void {
+    this.#cancelIdle?.();
+    this.#cancelIdle = undefined;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    safely('ending the span', () => this.#streamSpan.end(reason, this.#now()));
+  }
+
+  #handleAbort(): void {
+    this.#stop({ kind: 'abort', error: this.#signal?.reason });
+  }
+
+  #armIdle(delayMs: number): void {
+    this.#cancelIdle = this.#setTimer(this.#onIdle, delayMs);
+  }
+
+  #handleIdle(): void {
+    this.#cancelIdle = undefined;
+    if (this.#streamSpan.ended) return;
+    if (this.#reading) {
+      this.#armIdle(this.#idleTimeoutMs);
+      return;
+    }
+    const quietMs = this.#now() - this.#lastActivity;
+    if (quietMs < this.#idleTimeoutMs) this.#armIdle(this.#idleTimeoutMs - quietMs);
+    else this.#stop({ kind: 'idle' });
+  }
+}
+
 /**
  * Reads `body` on the consumer's demand and hands each chunk on before telemetry sees it.
  * No `tee()`: nothing is read ahead of the consumer and no bytes are buffered.
@@ -108,96 +308,10 @@ function observeBody(
     signal?: AbortSignal | null;
   },
 ): ReadableStream<Uint8Array> {
-  const { now, setTimer } = clockOf(options._internal);
-  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  const reader = body.getReader();
-  let chunkTime = 0;
-  const parser = createParser({
-    onEvent(event) {
-      // No closure per event: this runs for every SSE event of every stream.
-      try {
-        streamSpan.event(event, chunkTime);
-      } catch (error) {
-        reportTelemetryError('recording an event', error);
-      }
-    },
-    onError(error) {
-      diag.debug('[tapedeck] SSE parse problem in an instrumented stream', error);
-    },
+  // No queue: a pending read is fulfilled by the enqueue itself, and nothing is read ahead.
+  return new ReadableStream<Uint8Array>(new BodyObserver(body, streamSpan, options, signal), {
+    highWaterMark: 0,
   });
-  // One timer per stream, re-armed only when it fires: re-arming on every chunk would cost more
-  // than the rest of the per-chunk telemetry. Idle means nobody is reading: a slow upstream with
-  // a consumer waiting on a read is not idle.
-  let cancelIdle: (() => void) | undefined;
-  let reading = false;
-  let cancelled = false;
-  let lastActivity = now();
-  const stop = (reason: StreamStop) => {
-    cancelIdle?.();
-    cancelIdle = undefined;
-    signal?.removeEventListener('abort', onAbort);
-    safely('ending the span', () => streamSpan.end(reason, now()));
-  };
-  const onAbort = () => stop({ kind: 'abort', error: signal?.reason });
-  const armIdle = (delayMs: number) => {
-    cancelIdle = setTimer(onIdle, delayMs);
-  };
-  const onIdle = () => {
-    cancelIdle = undefined;
-    if (streamSpan.ended) return;
-    if (reading) return armIdle(idleTimeoutMs);
-    const quietMs = now() - lastActivity;
-    if (quietMs < idleTimeoutMs) return armIdle(idleTimeoutMs - quietMs);
-    stop({ kind: 'idle' });
-  };
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
-  if (idleTimeoutMs > 0 && !streamSpan.ended) armIdle(idleTimeoutMs);
-
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        reading = true;
-        let result: ReadableStreamReadResult<Uint8Array>;
-        try {
-          result = await reader.read();
-        } catch (error) {
-          reading = false;
-          stop(signal?.aborted ? { kind: 'abort', error } : { kind: 'error', error });
-          // The consumer sees the upstream's own error.
-          throw error;
-        }
-        reading = false;
-        if (result.done) {
-          safely('flushing the parser', () => parser.end());
-          stop({ kind: 'done' });
-          // After a cancel the pending read resolves as done and the stream is already closed.
-          if (!cancelled) controller.close();
-          return;
-        }
-        const arrivedAt = now();
-        const chunk = result.value;
-        if (cancelled) return;
-        controller.enqueue(chunk);
-        if (!streamSpan.ended) {
-          chunkTime = arrivedAt;
-          lastActivity = arrivedAt;
-          try {
-            streamSpan.chunk(chunk.byteLength, arrivedAt);
-            parser.feed(chunk);
-          } catch (error) {
-            reportTelemetryError('recording a chunk', error);
-          }
-        }
-      },
-      cancel(reason) {
-        cancelled = true;
-        stop({ kind: 'cancel' });
-        return reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
 }
 
 function rewrapResponse(response: Response, body: ReadableStream<Uint8Array>): Response {
