@@ -31,6 +31,14 @@ import { createParser } from './index.js';
 //    gets it split at random points.
 
 const STREAMS = 100_000;
+// Full mode's decoding paths: the whole chunk with the WebAssembly decoder or without it, value by
+// value with V8's decoder or with TextDecoder.
+const decodings = [
+  { regionMinBytes: 0 },
+  { regionMinBytes: 0, wasm: false },
+  {},
+  { largeValueBytes: 0 },
+] as const;
 
 interface Generated {
   bytes: Uint8Array;
@@ -154,8 +162,8 @@ describe('differential test against eventsource-parser', () => {
         retries: [] as number[],
       };
       const parser = createParser({
-        // Half the streams decode every value with TextDecoder, half with V8's decoder.
-        _internal: { largeValueBytes: stream % 2 === 0 ? 0 : 1 << 30 },
+        // The streams take turns on full mode's decoding paths.
+        _internal: decodings[stream % decodings.length],
         onEvent: ({ type, data, id }) => ours.events.push({ type, data, id }),
         onComment: (comment) => ours.comments.push(comment),
         onRetry: (retryMs) => ours.retries.push(retryMs),

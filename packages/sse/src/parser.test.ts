@@ -235,9 +235,9 @@ function expectCase(
   testCase: Case,
   chunks: Array<Uint8Array | string>,
   mode: ParserMode,
-  largeValueBytes: number,
+  internal: Decoding,
 ) {
-  const result = collect(chunks, { mode, _internal: { largeValueBytes } });
+  const result = collect(chunks, { mode, _internal: internal });
   expect(result.events).toHaveLength(testCase.events.length);
   testCase.events.forEach((expected, i) => {
     expect(result.events[i]).toMatchObject(expected);
@@ -248,20 +248,24 @@ function expectCase(
   return result;
 }
 
-// Full mode is run with every value decoded by TextDecoder (from 0 bytes) and with the default
-// (so, for these small inputs, every value by V8's decoder).
+type Decoding = { regionMinBytes?: number; wasm?: boolean; largeValueBytes?: number };
+// Full mode is run on each of its decoding paths: whole chunks at once (from 0 bytes) with the
+// WebAssembly decoder and without it, and value by value (the default for inputs this small)
+// with V8's decoder and with TextDecoder (from 0 bytes).
 describe.each([
-  ['full', 0],
-  ['full', 256],
-  ['framing', 256],
-] as const)(
-  'createParser conformance (%s mode, TextDecoder from %i bytes)',
-  (mode, largeValueBytes) => {
+  ['full', 'whole chunks, WebAssembly', { regionMinBytes: 0 }],
+  ['full', 'whole chunks, no WebAssembly', { regionMinBytes: 0, wasm: false }],
+  ['full', 'value by value', {}],
+  ['full', 'value by value, TextDecoder', { largeValueBytes: 0 }],
+  ['framing', 'lazily', {}],
+] as const satisfies ReadonlyArray<readonly [ParserMode, string, Decoding]>)(
+  'createParser conformance (%s mode, decoding %s)',
+  (mode, _decoding, internal) => {
     for (const testCase of cases) {
       describe(testCase.rule, () => {
         const bytes = bytesOf(testCase.input);
         it('whole', () => {
-          const whole = expectCase(testCase, [bytes], mode, largeValueBytes);
+          const whole = expectCase(testCase, [bytes], mode, internal);
           // Event fields are exactly the contract's, no more.
           for (const event of whole.events)
             expect(Object.keys(event).sort()).toEqual(
@@ -278,12 +282,12 @@ describe.each([
             );
         });
         it('byte by byte', () => {
-          expectCase(testCase, splitEveryByte(bytes), mode, largeValueBytes);
+          expectCase(testCase, splitEveryByte(bytes), mode, internal);
         });
         it('in random splits', () => {
           const random = createRandom(testCase.rule.length);
           for (let round = 0; round < 20; round++)
-            expectCase(testCase, splitRandomly(bytes, random), mode, largeValueBytes);
+            expectCase(testCase, splitRandomly(bytes, random), mode, internal);
         });
         if (typeof testCase.input === 'string') {
           it('as string chunks', () => {
@@ -292,7 +296,7 @@ describe.each([
               testCase,
               [text.slice(0, 3), text.slice(3, 11), text.slice(11)],
               mode,
-              largeValueBytes,
+              internal,
             );
           });
         }

@@ -1,5 +1,12 @@
 import { TapedeckError } from '@tapedeck/types';
-import { concatBytes, decodeUtf8, indexOfByte, LARGE_VALUE_BYTES } from './bytes.js';
+import {
+  concatBytes,
+  decodeUtf8,
+  indexOfByte,
+  LARGE_VALUE_BYTES,
+  lastIndexOfByte,
+} from './bytes.js';
+import { createWasmUtf8Decoder } from './utf8-wasm.js';
 
 /**
  * One dispatched Server-Sent Event, with where its raw bytes sit in the stream.
@@ -92,10 +99,12 @@ export interface CreateParserOptions {
   /** `full` (default) or `framing`. */
   mode?: ParserMode;
   /**
-   * For tests only: the value size in bytes from which non-ASCII values are decoded with
-   * TextDecoder instead of V8's decoder (default 256), so both paths can be exercised.
+   * For tests only, so every decoding path can be exercised: the chunk size from which full mode
+   * decodes a chunk's lines at once instead of value by value (default 4096); whether it may use
+   * the WebAssembly decoder for that (default true); the value size from which values that are
+   * not ASCII go to TextDecoder rather than V8's decoder (default 256).
    */
-  _internal?: { largeValueBytes?: number };
+  _internal?: { regionMinBytes?: number; wasm?: boolean; largeValueBytes?: number };
 }
 
 /** An incremental SSE parser. */
@@ -126,8 +135,12 @@ const SPACE = 32;
 const COLON = 58;
 const NULL = 0;
 const SMALL_PIECE_BYTES = 4096;
+// Below this chunk size full mode decodes value by value instead of the whole chunk at once.
+const REGION_MIN_BYTES = 4096;
 const BOM = [0xef, 0xbb, 0xbf] as const;
 const textEncoder = new TextEncoder();
+// Shared by every parser: it holds no state between calls.
+const wasmDecoder = createWasmUtf8Decoder();
 
 /**
  * Creates an incremental, byte-level parser implementing the WHATWG HTML "event stream
@@ -165,9 +178,9 @@ export function createParser({
       message: `createParser: maxEventBytes must be a positive number of bytes, got ${maxEventBytes}`,
     });
   const framing = mode === 'framing';
+  const regionMinBytes = _internal?.regionMinBytes ?? REGION_MIN_BYTES;
   const largeValueBytes = _internal?.largeValueBytes ?? LARGE_VALUE_BYTES;
-  const textOf = (buffer: Uint8Array, start: number, end: number) =>
-    decodeUtf8(buffer, start, end, largeValueBytes);
+  const regionWasm = _internal?.wasm === false ? null : wasmDecoder;
 
   // Stream position and framing state.
   let offset = 0; // absolute offset of the next byte to arrive
@@ -234,6 +247,57 @@ export function createParser({
   let lastEventId = '';
   let idAtBlockStart = '';
   let index = 0;
+
+  // Full mode decodes the complete lines of each chunk at once and slices field values out of
+  // that text: one decode per chunk instead of one per field, and string slices are cheap. The
+  // cursor pairs a byte offset with the matching string index; the bytes between the cursor and
+  // any line's value are ASCII (line ends, field names, ':' and ' '), so offsets carry over.
+  let regionBuffer: Uint8Array | null = null;
+  let regionText: string | null = null;
+  let regionStart = 0;
+  let regionAscii = false; // every byte of the region is ASCII: string index = byte offset - start
+  let cursorByte = 0;
+  let cursorChar = 0;
+
+  function regionTextFrom(buffer: Uint8Array, start: number): string {
+    if (regionText === null) {
+      const lastLf = lastIndexOfByte(buffer, LF);
+      const lastCr = lastIndexOfByte(buffer, CR);
+      const regionEnd = Math.max(lastLf, lastCr) + 1;
+      // The WebAssembly decoder is about 3× faster than Node 20's own decoders on text that is
+      // mostly ASCII; it takes valid UTF-8 only, and anything else is decoded the WHATWG way.
+      regionText =
+        regionWasm?.decode(buffer, start, regionEnd) ??
+        decodeUtf8(buffer, start, regionEnd, largeValueBytes);
+      regionStart = start;
+      regionAscii = regionText.length === regionEnd - start;
+      cursorByte = start;
+      cursorChar = 0;
+    }
+    return regionText;
+  }
+
+  // The text of buffer[valueStart, end) for a line starting at `start`.
+  function textOf(buffer: Uint8Array, start: number, valueStart: number, end: number): string {
+    if (buffer !== regionBuffer) return decodeUtf8(buffer, valueStart, end, largeValueBytes);
+    const text = regionTextFrom(buffer, start);
+    if (regionAscii) return text.slice(valueStart - regionStart, end - regionStart);
+    const from = cursorChar + (valueStart - cursorByte);
+    const to = text.indexOf(buffer[end] === LF ? '\n' : '\r', from);
+    cursorByte = end;
+    cursorChar = to;
+    return text.slice(from, to);
+  }
+
+  // Moves the cursor past a line whose text is not needed (it may hold non-ASCII bytes).
+  function skipText(buffer: Uint8Array, start: number, end: number): void {
+    if (buffer !== regionBuffer || regionText === null || regionAscii) return;
+    cursorChar = regionText.indexOf(
+      buffer[end] === LF ? '\n' : '\r',
+      cursorChar + (start - cursorByte),
+    );
+    cursorByte = end;
+  }
 
   // Servers repeat a handful of event types: remember the last few (most recent first) so each
   // is decoded once. Plain arrays, not Uint8Arrays: allocating an ArrayBuffer per miss costs more.
@@ -366,7 +430,7 @@ export function createParser({
     const first = buffer[start];
     if (first === COLON) {
       const valueStart = start + 1 < end && buffer[start + 1] === SPACE ? start + 2 : start + 1;
-      const comment = textOf(buffer, valueStart, end);
+      const comment = textOf(buffer, start, valueStart, end);
       if (comments === null) comments = [comment];
       else comments.push(comment);
       onComment?.(comment);
@@ -394,7 +458,7 @@ export function createParser({
         buffer[start + 3] === 97 // a
       ) {
         if (!framing) {
-          const value = textOf(buffer, valueStart, end);
+          const value = textOf(buffer, start, valueStart, end);
           dataText = dataLines === 0 ? value : `${dataText}\n${value}`;
         } else if (dataLines === 0) {
           firstData = buffer;
@@ -417,6 +481,10 @@ export function createParser({
         buffer[start + 4] === 116 // t
       ) {
         eventType = valueStart === end ? '' : decodeType(buffer, valueStart, end);
+        if (buffer === regionBuffer && regionText !== null) {
+          cursorChar += valueStart - cursorByte + eventType.length;
+          cursorByte = end;
+        }
         return;
       } else if (
         first === 114 && // r
@@ -438,11 +506,12 @@ export function createParser({
           }
         }
         if (!hasNull) {
-          lastEventId = textOf(buffer, valueStart, end);
+          lastEventId = textOf(buffer, start, valueStart, end);
           return;
         }
       }
     }
+    skipText(buffer, start, end);
   }
 
   // Applies a retry value if it is all ASCII digits; says whether it was.
@@ -523,6 +592,12 @@ export function createParser({
       }
     }
 
+    // One TextDecoder call per chunk pays off for big chunks; a small one (often a single event,
+    // as a live stream arrives) is cheaper to decode value by value.
+    if (!framing && length >= regionMinBytes) {
+      regionBuffer = buffer;
+      regionText = null;
+    }
     let crIndex = indexOfByte(buffer, CR, position);
     while (position < length) {
       // Servers repeat "event: <same type>" line after line: recognise it without searching for
@@ -549,6 +624,10 @@ export function createParser({
         ) {
           blockHasFields = true;
           eventType = cachedType;
+          if (buffer === regionBuffer && regionText !== null) {
+            cursorChar += position + 7 - cursorByte + cachedType.length;
+            cursorByte = valueEnd;
+          }
           position = valueEnd + 1;
           lineStart = base + position;
           continue;
@@ -577,6 +656,8 @@ export function createParser({
         if (lineStartInChunk === lineEnd) {
           skipping = false;
           startBlock(base + next);
+          // Skipped lines did not move the text cursor: decode afresh from the next line.
+          regionText = null;
         }
       } else if (base + lineEnd + 1 - blockStart > maxEventBytes && lineStartInChunk !== lineEnd) {
         // The event outgrew the limit within this line: drop it before reading the line, the
@@ -593,6 +674,8 @@ export function createParser({
       lineStart = base + next;
       position = next;
     }
+    regionBuffer = null;
+    regionText = null;
 
     if (skipping) {
       // Nothing of a dropped event is kept; only where its lines start matters.

@@ -53,6 +53,14 @@ const stream = fc.oneof(
   },
 );
 const splitPoints = fc.array(fc.nat(), { maxLength: 8 });
+// Full mode's decoding paths (see CreateParserOptions._internal).
+const decoding = fc.constantFrom(
+  { regionMinBytes: 0 },
+  { regionMinBytes: 0, wasm: false },
+  { regionMinBytes: 8 },
+  {},
+  { largeValueBytes: 0 },
+);
 
 function split(bytes: Uint8Array, points: number[]): Uint8Array[] {
   const cuts = points.map((point) => point % (bytes.length + 1)).sort((a, b) => a - b);
@@ -82,11 +90,11 @@ describe('parser properties', () => {
         splitPoints,
         fc.constantFrom('full', 'framing' as const),
         fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }),
-        fc.constantFrom(0, 8, 256),
-        (bytes, points, mode, maxEventBytes, largeValueBytes) => {
+        decoding,
+        (bytes, points, mode, maxEventBytes, internal) => {
           const options = {
             mode,
-            _internal: { largeValueBytes },
+            _internal: internal,
             ...(maxEventBytes === undefined ? {} : { maxEventBytes }),
           };
           const whole = collect([bytes], options);
@@ -97,16 +105,17 @@ describe('parser properties', () => {
     );
   });
 
-  it('framing mode and both full-mode decoding paths report the same', () => {
+  it('framing mode and every full-mode decoding path report the same', () => {
     fc.assert(
-      fc.property(stream, splitPoints, (bytes, points) => {
-        // Full mode decodes values with TextDecoder (largeValueBytes 0) or with V8's decoder (the
-        // default for values this small); framing decodes lazily. All three must agree.
-        const full = collect([bytes], { mode: 'full', _internal: { largeValueBytes: 0 } });
+      fc.property(stream, splitPoints, decoding, (bytes, points, internal) => {
+        // Full mode decodes the chunk with the WebAssembly decoder (regionMinBytes 0), or without
+        // it, or value by value with V8's decoder or TextDecoder; framing decodes lazily. All
+        // must agree, however the input is split.
+        const full = collect([bytes], { mode: 'full', _internal: { regionMinBytes: 0 } });
         expect(collect(split(bytes, points), { mode: 'framing' })).toEqual(full);
-        expect(collect(split(bytes, points), { mode: 'full' })).toEqual(full);
+        expect(collect(split(bytes, points), { mode: 'full', _internal: internal })).toEqual(full);
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
 
