@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as OtelApi from '@opentelemetry/api';
 
@@ -21,9 +21,19 @@ function loadOtel(): typeof OtelApi | null {
   return otel;
 }
 
+// Random bytes are drawn 4 KiB at a time: one call into the CSPRNG per request cost more than
+// the rest of starting a tape.
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
 function randomHex(bytes: number): string {
   for (;;) {
-    const hex = randomBytes(bytes).toString('hex');
+    if (poolOffset + bytes > pool.length) {
+      randomFillSync(pool);
+      poolOffset = 0;
+    }
+    const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
+    poolOffset += bytes;
     if (!/^0+$/.test(hex)) return hex;
   }
 }

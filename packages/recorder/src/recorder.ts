@@ -107,6 +107,17 @@ function asksForStream(headers: Headers, body: string | null): boolean {
   }
 }
 
+/**
+ * The body as `request.clone().text()` would read it, without the clone, when the caller passed
+ * a string that survives UTF-8 encoding and decoding unchanged (no surrogates, no leading BOM);
+ * otherwise undefined and the clone is read.
+ */
+function plainStringBody(body: unknown): string | undefined {
+  if (typeof body !== 'string') return undefined;
+  if (body.charCodeAt(0) === 0xfeff || /[\uD800-\uDFFF]/.test(body)) return undefined;
+  return body;
+}
+
 function modelOf(body: string | null): string | undefined {
   if (!body?.includes('"model"')) return undefined;
   try {
@@ -237,8 +248,12 @@ export function createRecorder({
     },
   };
 
-  /** Decides, before the request is sent, whether it may be recorded. */
-  const decide = async (request: Request): Promise<Decision | undefined> => {
+  /**
+   * Decides, before the request is sent, whether it may be recorded. `bodyText` is the body
+   * when the caller passed it as a string: reading a clone of the request costs two more
+   * streams per request.
+   */
+  const decide = async (request: Request, bodyText?: string): Promise<Decision | undefined> => {
     if (closed) return undefined;
     try {
       if (filter && !filter(request)) {
@@ -251,7 +266,8 @@ export function createRecorder({
       }
       const startedAt = now();
       const keys = tapeKeys(usedSpanIds);
-      const body = request.body ? await request.clone().text() : null;
+      const body =
+        bodyText !== undefined ? bodyText : request.body ? await request.clone().text() : null;
       return {
         startedAt,
         keys,
@@ -369,37 +385,42 @@ export function createRecorder({
     const httpError =
       status < 200 || status >= 300 ? `HTTP ${status} ${response.statusText}`.trim() : undefined;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    // One pair of handlers per stream and a plain promise per pull, not an async function: this
+    // runs once per chunk on the consumer's path.
+    const onRead = (result: ReadableStreamReadResult<Uint8Array>) => {
+      if (result.done) {
+        controller.close();
+        safely(session, () => session.end(finalOutcome(status), httpError));
+        return;
+      }
+      controller.enqueue(result.value);
+      try {
+        session.onChunk(result.value);
+      } catch (error) {
+        report('RECORDER_FAILURE', `recording failed: ${describe(error)}`, error, {
+          tapeId: session.spanId,
+        });
+      }
+    };
+    const onReadError = (error: unknown) => {
+      const aborted = signal?.aborted === true;
+      safely(session, () =>
+        session.end(
+          aborted ? 'aborted' : 'upstream-error',
+          describe(aborted ? (signal?.reason ?? error) : error),
+        ),
+      );
+      controller.error(error);
+    };
     const body = new ReadableStream<Uint8Array>(
       {
-        async pull(controller) {
+        start(streamController) {
+          controller = streamController;
+        },
+        pull() {
           reader ??= (response.body as ReadableStream<Uint8Array>).getReader();
-          let result: ReadableStreamReadResult<Uint8Array>;
-          try {
-            result = await reader.read();
-          } catch (error) {
-            const aborted = signal?.aborted === true;
-            safely(session, () =>
-              session.end(
-                aborted ? 'aborted' : 'upstream-error',
-                describe(aborted ? (signal?.reason ?? error) : error),
-              ),
-            );
-            controller.error(error);
-            return;
-          }
-          if (result.done) {
-            controller.close();
-            safely(session, () => session.end(finalOutcome(status), httpError));
-            return;
-          }
-          controller.enqueue(result.value);
-          try {
-            session.onChunk(result.value);
-          } catch (error) {
-            report('RECORDER_FAILURE', `recording failed: ${describe(error)}`, error, {
-              tapeId: session.spanId,
-            });
-          }
+          return reader.read().then(onRead, onReadError);
         },
         cancel(reason) {
           safely(session, () =>
@@ -467,7 +488,9 @@ export function createRecorder({
         // Let fetch itself report what is wrong with the arguments.
         return fetchImpl(input, init);
       }
-      const decision = await decide(request);
+      const bodyText =
+        !(input instanceof Request) && request.body ? plainStringBody(init?.body) : undefined;
+      const decision = await decide(request, bodyText);
       ownRequests.add(request);
       const response = await fetchImpl(request);
       return recordFetchResponse(decision, response, request.signal);

@@ -7,15 +7,9 @@ import type {
   TapeOutcome,
   TapeStore,
 } from '@tapedeck/types';
-import { detectFamily, extractStreamInfo, parseEventData, TapedeckError } from '@tapedeck/types';
+import { detectFamily, TapedeckError } from '@tapedeck/types';
 import { APPEND_RAW, type AppendRaw } from './internal.js';
-
-/** Keys learnt from the stream's events. */
-interface LearntKeys {
-  upstreamSpanId?: string;
-  responseId?: string;
-  model?: string;
-}
+import { type LearntKeys, learnStreamKeys } from './stream-keys.js';
 
 /** How many leading events are parsed as JSON to learn the tape's keys and family. */
 const KEY_SCAN_EVENTS = 16;
@@ -23,6 +17,11 @@ const KEY_SCAN_EVENTS = 16;
 const EARLY_FLUSH_BYTES = 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Segments smaller than this are copied out of the arena at a flush, and the arena is kept: a
+ * small copy is cheaper than a new arena, and the store copies small segments anyway.
+ */
+const KEEP_ARENA_BYTES = 64 * 1024;
 
 /** What a session needs from the recorder that owns it. */
 export interface SessionHost {
@@ -149,8 +148,11 @@ export class TapeSession {
       // segment the store writes.
       const needed = this.arenaLength + length;
       if (this.arena.length < needed) {
-        // Sized from the last flush, so a steady stream allocates once per flush.
-        const grown = new Uint8Array(Math.max(1024, this.lastSegmentBytes, needed * 2));
+        // Sized from the last flush, so a steady stream allocates once per flush at most. Not
+        // zero-filled: only bytes copied in are ever read (zeroing cost more than the copy).
+        const grown = new Uint8Array(
+          Buffer.allocUnsafeSlow(Math.max(1024, this.lastSegmentBytes, needed * 2)).buffer,
+        );
         grown.set(this.arena.subarray(0, this.arenaLength));
         this.arena = grown;
       }
@@ -215,12 +217,12 @@ export class TapeSession {
       ) {
         this.keysSettled = true;
       }
-      const segment = this.takeSegment();
+      // Once the key parser is done, nothing else holds the arena: the store may take over a
+      // big segment, and a small one is copied out so the arena serves the next flush too.
+      const segment = this.takeSegment(this.keysSettled);
       if (!segment) return;
-      // Once the key parser is done, nothing else holds the arena: the store may take it over.
-      const owned = this.keysSettled;
-      const data = owned
-        ? { segment, owned }
+      const data = this.keysSettled
+        ? { segment, owned: true }
         : { segment: { bytes: segment.bytes.slice(), timings: segment.timings }, owned: true };
       this.enqueue('append', async () => {
         const { events, dropped } = await appendRaw(this.spanId, data);
@@ -289,18 +291,21 @@ export class TapeSession {
     this.host.onEnded(this, outcome);
   }
 
-  /** The bytes gathered since the last flush, as one segment; the next chunk starts a new one. */
-  private takeSegment() {
+  /**
+   * The bytes gathered since the last flush, as one segment. With `reuse`, a segment under
+   * {@link KEEP_ARENA_BYTES} is a copy and the arena stays for the next chunks; otherwise the
+   * segment is the arena itself and the next chunk starts a new one.
+   */
+  private takeSegment(reuse = false) {
     if (this.arenaLength === 0) return undefined;
+    const length = this.arenaLength;
+    const keep = reuse && length < KEEP_ARENA_BYTES;
     const segment = {
-      bytes: this.arena.subarray(0, this.arenaLength),
+      bytes: keep ? this.arena.slice(0, length) : this.arena.subarray(0, length),
       timings: Float64Array.from(this.timings),
     };
-    this.lastSegmentBytes = Math.min(
-      this.arenaLength + (this.arenaLength >> 3),
-      EARLY_FLUSH_BYTES * 2,
-    );
-    this.arena = EMPTY;
+    this.lastSegmentBytes = Math.min(length + (length >> 3), EARLY_FLUSH_BYTES * 2);
+    if (!keep) this.arena = EMPTY;
     this.arenaLength = 0;
     this.timings = [];
     return segment;
@@ -315,12 +320,7 @@ export class TapeSession {
     const events = this.keyEvents;
     this.keyEvents = [];
     if (this.learnt.upstreamSpanId || this.learnt.responseId) return;
-    for (const event of events) {
-      const parsed = parseEventData(this.family, { data: event.data, type: event.type });
-      if (!parsed.ok) continue;
-      this.learnt = { ...extractStreamInfo(this.family, parsed.value), ...this.learnt };
-      if (this.learnt.upstreamSpanId || this.learnt.responseId) break;
-    }
+    this.learnt = learnStreamKeys(this.family, events, this.learnt);
   }
 
   private writeHeadOnce(): void {

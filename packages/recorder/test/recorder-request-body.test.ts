@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryStore, createRecorder } from '../src/index.js';
+import { readChunks, startUpstream } from './upstream.js';
+
+const opperBytes = new Uint8Array(readFileSync('/work/shared/formats/samples/opper-text.sse'));
+
+describe('recorded request bodies', () => {
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  beforeAll(async () => {
+    upstream = await startUpstream(() => ({ chunks: [opperBytes] }));
+  });
+  afterAll(() => upstream.close());
+
+  // A string body is recorded as given (no clone of the request is read); it must be exactly
+  // what reading the request's body gives, as for a Request passed in, whatever the string holds.
+  it.each([
+    ['plain JSON', '{"name":"capital","input":"é 😀","stream":true}'],
+    ['a leading BOM', '\uFEFF{"name":"bom"}'],
+    ['a lone surrogate', '{"name":"\uD800 half"}'],
+    ['empty', ''],
+  ])('a string body with %s is stored as the request sends it', async (_name, body) => {
+    const store = createMemoryStore();
+    const recorder = createRecorder({ store });
+    const url = `${upstream.url}/v2/call/stream`;
+    const init = { method: 'POST', headers: { accept: 'text/event-stream' }, body };
+    await readChunks((await recorder.fetch(`${url}?string`, init)).body);
+    await readChunks((await recorder.fetch(new Request(`${url}?request`, init))).body);
+    await recorder.close();
+    const { tapes } = await store.list({ order: 'asc' });
+    expect(tapes.map((tape) => tape.request.url)).toEqual([`${url}?string`, `${url}?request`]);
+    const [fromString, fromRequest] = tapes;
+    expect(fromString?.request.body).toBe(await new Request(url, init).text());
+    expect(fromString?.request.body).toBe(fromRequest?.request.body);
+    const seen = upstream.requests.slice(-2).map((request) => request.body);
+    expect(seen[0]).toBe(seen[1]);
+  });
+});
