@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeUtf8 } from './bytes.js';
+import { decodeUtf8, wasmUtf8Decoder } from './bytes.js';
 
 // The WHATWG decoder, fresh and non-streaming for every value: what decodeUtf8 must equal.
 const reference = (bytes: Uint8Array) =>
@@ -34,18 +34,19 @@ const piece = fc.oneof(
 const value = fc.array(piece, { maxLength: 40 }).map((pieces) => new Uint8Array(pieces.flat()));
 
 describe('decodeUtf8', () => {
-  it('equals the WHATWG decoder on any bytes, on every path (V8, ASCII, TextDecoder), call after call', () => {
+  it('equals the WHATWG decoder on any bytes, on every path (V8, ASCII, WebAssembly, TextDecoder), call after call', () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(value, fc.nat(), fc.nat()), { minLength: 1, maxLength: 6 }),
         fc.constantFrom(0, 1, 8, 256),
-        (values, largeValueBytes) => {
+        fc.constantFrom(wasmUtf8Decoder, null),
+        (values, largeValueBytes, wasm) => {
           // Several values in a row: a value cut inside a character must not leave bytes in the
           // streaming decoder that would show up in the next one.
           for (const [bytes, a, b] of values) {
             const start = a % (bytes.length + 1);
             const end = start + (b % (bytes.length - start + 1));
-            expect(decodeUtf8(bytes, start, end, largeValueBytes)).toBe(
+            expect(decodeUtf8(bytes, start, end, largeValueBytes, wasm)).toBe(
               reference(bytes.subarray(start, end)),
             );
           }
@@ -59,11 +60,13 @@ describe('decodeUtf8', () => {
     const ascii = encoder.encode('{"type":"response.output_text.done","text":"plain"}'.repeat(40));
     const mixed = encoder.encode('{"text":"naïve café 日本語 🚀 Привет"}'.repeat(40));
     for (const bytes of [ascii, mixed]) {
-      expect(decodeUtf8(bytes, 0, bytes.length)).toBe(reference(bytes));
-      // Cut inside the last character: the streaming decoder must not hold it back.
-      expect(decodeUtf8(bytes, 3, bytes.length - 2, 0)).toBe(
-        reference(bytes.subarray(3, bytes.length - 2)),
-      );
+      for (const wasm of [wasmUtf8Decoder, null]) {
+        expect(decodeUtf8(bytes, 0, bytes.length, 256, wasm)).toBe(reference(bytes));
+        // Cut inside the last character: the streaming decoder must not hold it back.
+        expect(decodeUtf8(bytes, 3, bytes.length - 2, 0, wasm)).toBe(
+          reference(bytes.subarray(3, bytes.length - 2)),
+        );
+      }
     }
   });
 });

@@ -2,6 +2,8 @@
 // exist because they are several times faster than their Uint8Array counterparts on small
 // slices; they accept a plain Uint8Array as `this`, so no Buffer is ever allocated.
 
+import { createWasmUtf8Decoder, type WasmUtf8Decoder } from './utf8-wasm.js';
+
 type IndexOf = (buffer: Uint8Array, value: number, fromIndex: number) => number;
 
 interface NodeBufferPrototype {
@@ -32,12 +34,15 @@ const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 // path for streaming only if it never decodes without `stream`.
 const streamingDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
+/** The WebAssembly decoder, shared (it keeps no state between calls); `null` without one. */
+export const wasmUtf8Decoder = createWasmUtf8Decoder();
+
 /**
- * From this many bytes on, a value that is not all ASCII is decoded with TextDecoder rather than
- * V8's decoder. V8's decoder costs little per call, copies ASCII at memory speed and makes
- * one-byte strings where it can, but decodes other text about half as fast as TextDecoder's
- * streaming path, which costs more per call: the two break even at a few hundred bytes of
- * LLM-like text.
+ * From this many bytes on, a value that is not all ASCII is decoded with the WebAssembly decoder
+ * or TextDecoder rather than V8's decoder. V8's decoder costs little per call, copies ASCII at
+ * memory speed and makes one-byte strings where it can, but decodes other text about half as fast
+ * as TextDecoder's streaming path (and a third as fast as the WebAssembly one), which cost more
+ * per call: they break even at a few hundred bytes of LLM-like text.
  */
 export const LARGE_VALUE_BYTES = 256;
 
@@ -68,13 +73,15 @@ function endsMidCharacter(buffer: Uint8Array, start: number, end: number): boole
 /**
  * UTF-8 decodes `buffer[start, end)` the way the WHATWG decoder does (invalid sequences become
  * U+FFFD; V8's decoder and TextDecoder agree on this, which the tests check). Values of
- * `largeValueBytes` or more that are not all ASCII go to TextDecoder, the rest to V8's decoder.
+ * `largeValueBytes` or more that are not all ASCII go to `wasm` (valid UTF-8 only) or else to
+ * TextDecoder, the rest to V8's decoder.
  */
 export function decodeUtf8(
   buffer: Uint8Array,
   start: number,
   end: number,
   largeValueBytes = LARGE_VALUE_BYTES,
+  wasm: WasmUtf8Decoder | null = wasmUtf8Decoder,
 ): string {
   if (start === end) return '';
   if (nodeUtf8Slice === undefined) return textDecoder.decode(buffer.subarray(start, end));
@@ -82,6 +89,8 @@ export function decodeUtf8(
   const view = buffer.subarray(start, end);
   if (nodeIsAscii?.(view))
     return (nodeLatin1Slice as NodeBufferPrototype['latin1Slice']).call(buffer, start, end);
+  const decoded = wasm?.decode(buffer, start, end);
+  if (decoded !== undefined) return decoded;
   // The streaming path never carries bytes into the next call here: a value that ends inside a
   // character (invalid UTF-8 at its end) takes the non-streaming path instead.
   if (endsMidCharacter(buffer, start, end)) return nodeUtf8Slice.call(buffer, start, end);

@@ -5,8 +5,8 @@ import {
   indexOfByte,
   LARGE_VALUE_BYTES,
   lastIndexOfByte,
+  wasmUtf8Decoder,
 } from './bytes.js';
-import { createWasmUtf8Decoder } from './utf8-wasm.js';
 
 /**
  * One dispatched Server-Sent Event, with where its raw bytes sit in the stream.
@@ -101,8 +101,8 @@ export interface CreateParserOptions {
   /**
    * For tests only, so every decoding path can be exercised: the chunk size from which full mode
    * decodes a chunk's lines at once instead of value by value (default 4096); whether it may use
-   * the WebAssembly decoder for that (default true); the value size from which values that are
-   * not ASCII go to TextDecoder rather than V8's decoder (default 256).
+   * the WebAssembly decoder (default true); the value size from which values that are not ASCII
+   * go to the WebAssembly decoder or TextDecoder rather than V8's decoder (default 256).
    */
   _internal?: { regionMinBytes?: number; wasm?: boolean; largeValueBytes?: number };
 }
@@ -139,8 +139,6 @@ const SMALL_PIECE_BYTES = 4096;
 const REGION_MIN_BYTES = 4096;
 const BOM = [0xef, 0xbb, 0xbf] as const;
 const textEncoder = new TextEncoder();
-// Shared by every parser: it holds no state between calls.
-const wasmDecoder = createWasmUtf8Decoder();
 
 /**
  * Creates an incremental, byte-level parser implementing the WHATWG HTML "event stream
@@ -180,7 +178,7 @@ export function createParser({
   const framing = mode === 'framing';
   const regionMinBytes = _internal?.regionMinBytes ?? REGION_MIN_BYTES;
   const largeValueBytes = _internal?.largeValueBytes ?? LARGE_VALUE_BYTES;
-  const regionWasm = _internal?.wasm === false ? null : wasmDecoder;
+  const wasm = _internal?.wasm === false ? null : wasmUtf8Decoder;
 
   // Stream position and framing state.
   let offset = 0; // absolute offset of the next byte to arrive
@@ -267,8 +265,8 @@ export function createParser({
       // The WebAssembly decoder is about 3× faster than Node 20's own decoders on text that is
       // mostly ASCII; it takes valid UTF-8 only, and anything else is decoded the WHATWG way.
       regionText =
-        regionWasm?.decode(buffer, start, regionEnd) ??
-        decodeUtf8(buffer, start, regionEnd, largeValueBytes);
+        wasm?.decode(buffer, start, regionEnd) ??
+        decodeUtf8(buffer, start, regionEnd, largeValueBytes, wasm);
       regionStart = start;
       regionAscii = regionText.length === regionEnd - start;
       cursorByte = start;
@@ -279,7 +277,7 @@ export function createParser({
 
   // The text of buffer[valueStart, end) for a line starting at `start`.
   function textOf(buffer: Uint8Array, start: number, valueStart: number, end: number): string {
-    if (buffer !== regionBuffer) return decodeUtf8(buffer, valueStart, end, largeValueBytes);
+    if (buffer !== regionBuffer) return decodeUtf8(buffer, valueStart, end, largeValueBytes, wasm);
     const text = regionTextFrom(buffer, start);
     if (regionAscii) return text.slice(valueStart - regionStart, end - regionStart);
     const from = cursorChar + (valueStart - cursorByte);
