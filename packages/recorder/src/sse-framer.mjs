@@ -19,6 +19,23 @@ export const FRAMER_MAX_EVENT_BYTES = 16 * 1024 * 1024;
  */
 
 /**
+ * `held[0, heldLength)` followed by `bytes[start, end)`, in `held` when it has room, otherwise
+ * in a new buffer of twice the size.
+ * @param {Uint8Array} held @param {number} heldLength @param {Uint8Array} bytes
+ * @param {number} start @param {number} end
+ */
+function appendHeld(held, heldLength, bytes, start, end) {
+  const needed = heldLength + end - start;
+  let target = held;
+  if (target.length < needed) {
+    target = new Uint8Array(Math.max(64, needed * 2));
+    target.set(held.subarray(0, heldLength));
+  }
+  target.set(bytes.subarray(start, end), heldLength);
+  return target;
+}
+
+/**
  * An incremental framer. `feed(bytes, offsetMs)` returns the events completed by those bytes,
  * stamped with `offsetMs`; `end(offsetMs)` returns an event whose final CR was the last byte.
  * @param {{maxEventBytes?: number}} [options]
@@ -28,8 +45,9 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
   let bomChecked = false;
   /** @type {Uint8Array | null} */
   let bomHeld = null;
-  /** @type {Uint8Array[]} */
-  let lineParts = [];
+  /** The start of a line that continues in the next chunk (a copy), `heldLength` bytes. */
+  let held = new Uint8Array(0);
+  let heldLength = 0;
   let lineStart = 0;
   let crEnded = false;
   let dispatchPending = false;
@@ -77,33 +95,98 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
     startBlock(end);
   };
 
-  /** @param {Uint8Array} line @param {number} next */
-  const handleLine = (line, next) => {
-    if (line.length === 0) {
+  // The `event` and `id` values of a stream rarely change: the last bytes seen and their
+  // decoded string are kept, so a repeated value is compared, not decoded again.
+  /** @type {Uint8Array} */
+  let typeBytes = new Uint8Array(0);
+  let typeText = '';
+  /** @type {Uint8Array} */
+  let idBytes = new Uint8Array(0);
+  let idText = '';
+
+  /**
+   * @param {Uint8Array} bytes @param {number} start @param {number} end @param {Uint8Array} cached
+   */
+  const sameBytes = (bytes, start, end, cached) => {
+    if (end - start !== cached.length) return false;
+    for (let i = 0; i < cached.length; i++) if (bytes[start + i] !== cached[i]) return false;
+    return true;
+  };
+
+  /**
+   * One line, `bytes[start, end)`, without its terminator; `next` is the absolute offset after
+   * the terminator. Works on indices: a view per line cost more than the rest of the framing.
+   * @param {Uint8Array} bytes @param {number} start @param {number} end @param {number} next
+   */
+  const handleLine = (bytes, start, end, next) => {
+    const length = end - start;
+    if (length === 0) {
       if (crEnded) dispatchPending = true;
       else dispatch(next);
       return;
     }
-    if (line[0] === COLON) return;
-    let nameEnd = line.indexOf(COLON);
-    if (nameEnd === -1) nameEnd = line.length;
-    const nameLength = nameEnd - 0;
-    if (nameLength !== 4 && nameLength !== 5 && nameLength !== 2) return;
-    let valueStart = nameEnd < line.length ? nameEnd + 1 : line.length;
-    if (valueStart < line.length && line[valueStart] === SPACE) valueStart += 1;
-    const name = String.fromCharCode(...line.subarray(0, nameLength));
-    if (name === 'data') {
+    // A field counts only when its whole name (up to the first colon, or the whole line) is
+    // one of the four below.
+    const first = bytes[start];
+    let nameLength = 0;
+    if (first === 100) {
+      if (
+        length >= 4 &&
+        bytes[start + 1] === 97 &&
+        bytes[start + 2] === 116 &&
+        bytes[start + 3] === 97
+      )
+        nameLength = 4; // data
+    } else if (first === 101) {
+      if (
+        length >= 5 &&
+        bytes[start + 1] === 118 &&
+        bytes[start + 2] === 101 &&
+        bytes[start + 3] === 110 &&
+        bytes[start + 4] === 116
+      )
+        nameLength = 5; // event
+    } else if (first === 105) {
+      if (length >= 2 && bytes[start + 1] === 100) nameLength = 2; // id
+    } else if (first === 114) {
+      if (
+        length >= 5 &&
+        bytes[start + 1] === 101 &&
+        bytes[start + 2] === 116 &&
+        bytes[start + 3] === 114 &&
+        bytes[start + 4] === 121
+      )
+        nameLength = 5; // retry
+    }
+    if (nameLength === 0) return;
+    const nameEnd = start + nameLength;
+    if (nameEnd < end && bytes[nameEnd] !== COLON) return;
+    if (first === 100) {
       hasData = true;
-    } else if (name === 'event') {
-      eventType = decoder.decode(line.subarray(valueStart));
-    } else if (name === 'id') {
-      const value = line.subarray(valueStart);
-      if (value.indexOf(0) === -1) lastEventId = decoder.decode(value);
-    } else if (name === 'retry') {
-      const value = line.subarray(valueStart);
-      if (value.length > 0 && value.every((byte) => byte >= 48 && byte <= 57)) {
-        retry = Number(decoder.decode(value));
+      return;
+    }
+    let valueStart = nameEnd < end ? nameEnd + 1 : end;
+    if (valueStart < end && bytes[valueStart] === SPACE) valueStart += 1;
+    if (first === 101) {
+      if (!sameBytes(bytes, valueStart, end, typeBytes)) {
+        typeBytes = bytes.slice(valueStart, end);
+        typeText = decoder.decode(typeBytes);
       }
+      eventType = typeText;
+    } else if (first === 105) {
+      if (bytes.subarray(valueStart, end).indexOf(0) !== -1) return;
+      if (!sameBytes(bytes, valueStart, end, idBytes)) {
+        idBytes = bytes.slice(valueStart, end);
+        idText = decoder.decode(idBytes);
+      }
+      lastEventId = idText;
+    } else {
+      if (valueStart === end) return;
+      for (let i = valueStart; i < end; i++) {
+        const byte = /** @type {number} */ (bytes[i]);
+        if (byte < 48 || byte > 57) return;
+      }
+      retry = Number(decoder.decode(bytes.subarray(valueStart, end)));
     }
   };
 
@@ -126,24 +209,28 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
     // be rescanned to the end of the chunk for every line.
     let cr = -1;
     let lf = -1;
-    while (position < bytes.length) {
+    const length = bytes.length;
+    while (position < length) {
       if (lf < position) {
         lf = bytes.indexOf(LF, position);
-        if (lf === -1) lf = bytes.length;
+        if (lf === -1) lf = length;
       }
       if (cr < position) {
         cr = bytes.indexOf(CR, position);
-        if (cr === -1) cr = bytes.length;
+        if (cr === -1) cr = length;
       }
       const lineEnd = Math.min(lf, cr);
-      if (lineEnd === bytes.length) {
-        lineParts.push(bytes.subarray(position));
+      if (lineEnd === length) {
+        // The rest of a line continues in the next chunk: keep a copy, never a view, so the
+        // caller may reuse its buffer.
+        held = appendHeld(held, heldLength, bytes, position, length);
+        heldLength += length - position;
         break;
       }
       let next;
       if (lineEnd === cr) {
-        if (cr + 1 === bytes.length) {
-          next = bytes.length;
+        if (cr + 1 === length) {
+          next = length;
           crEnded = true;
         } else {
           next = bytes[cr + 1] === LF ? cr + 2 : cr + 1;
@@ -151,23 +238,18 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
       } else {
         next = lf + 1;
       }
-      let line = bytes.subarray(position, lineEnd);
-      if (lineParts.length > 0) {
-        lineParts.push(line);
-        const joined = new Uint8Array(lineParts.reduce((sum, part) => sum + part.length, 0));
-        let at = 0;
-        for (const part of lineParts) {
-          joined.set(part, at);
-          at += part.length;
-        }
-        line = joined;
-        lineParts = [];
+      if (heldLength > 0) {
+        const line = appendHeld(held, heldLength, bytes, position, lineEnd);
+        const lineLength = heldLength + lineEnd - position;
+        heldLength = 0;
+        handleLine(line, 0, lineLength, base + next);
+      } else {
+        handleLine(bytes, position, lineEnd, base + next);
       }
-      handleLine(line, base + next);
       lineStart = base + next;
       position = next;
     }
-    offset = base + bytes.length;
+    offset = base + length;
   };
 
   return {
@@ -191,7 +273,7 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
         let matches = true;
         for (let i = 0; i < checkable; i++) if (bytes[i] !== BOM[i]) matches = false;
         if (matches && checkable < 3) {
-          bomHeld = bytes;
+          bomHeld = bytes.slice();
           return this.take();
         }
         bomChecked = true;
@@ -213,10 +295,10 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
     end(offsetMs) {
       currentOffsetMs = offsetMs;
       if (bomHeld !== null) {
-        const held = bomHeld;
+        const start = bomHeld;
         bomHeld = null;
         bomChecked = true;
-        if (held.length > 0) process(held);
+        if (start.length > 0) process(start);
       }
       if (dispatchPending) {
         dispatchPending = false;

@@ -60,6 +60,19 @@ const line = fc.oneof(
     'unknown: v',
     'dat: no',
     'data: 😀 ü',
+    // Names that start like a field but are longer or shorter, and values the framer caches.
+    'datax: y',
+    'ids: 3',
+    'i',
+    'eventx: t',
+    'even: t',
+    'retry',
+    'retry:',
+    'retryx: 5',
+    'id: a\u0000b',
+    'event: pong',
+    'event:  two',
+    'id: 8',
   ),
   fc.string({ maxLength: 6 }).map((text) => `data: ${text}`),
   fc.string({ maxLength: 6 }),
@@ -87,5 +100,31 @@ describe('createFramer (the writer thread’s framer)', () => {
     const bytes = encoder.encode('data: a\r\n\r\ndata: b\r\r');
     expect(framed(bytes, [10, 11])).toEqual(reference(bytes, [10, 11]));
     expect(framed(bytes, [10, 11]).map((event) => event.byteEnd)).toEqual([11, 20]);
+  });
+
+  it('keeps no view of a fed chunk: the caller may overwrite it at once', () => {
+    fc.assert(
+      fc.property(stream, fc.array(fc.nat(400), { maxLength: 8 }), (text, rawCuts) => {
+        const bytes = encoder.encode(text);
+        const cuts = rawCuts.map((cut) => cut % (bytes.length + 1)).sort((a, b) => a - b);
+        const framer = createFramer();
+        const events: FramedEvent[] = [];
+        let start = 0;
+        for (const cut of [...cuts, bytes.length]) {
+          if (cut > start) {
+            // One reused buffer for every chunk, scribbled over after each feed.
+            const scratch = bytes.slice(start, cut);
+            events.push(...framer.feed(scratch, 0));
+            scratch.fill(0x0a);
+          }
+          start = Math.max(start, cut);
+        }
+        events.push(...framer.end(0));
+        expect(events.map(({ index: _index, offsetMs: _offsetMs, ...event }) => event)).toEqual(
+          framed(bytes, cuts).map(({ data: _data, ...event }) => event),
+        );
+      }),
+      { numRuns: 400 },
+    );
   });
 });
