@@ -25,7 +25,7 @@ import type {
   InstrumentOptions,
   InstrumentStreamOptions,
 } from './types.js';
-import { describeRequest, jaegerTraceUrl } from './utils.js';
+import { describeRequest, jaegerTraceUrl, latestOfShape } from './utils.js';
 
 const INSTRUMENTATION_NAME = '@tapedeck/otel';
 const INSTRUMENTATION_VERSION = '0.1.0';
@@ -184,6 +184,7 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
     this.#onAbort = this.#handleAbort.bind(this);
     this.#onIdle = this.#handleIdle.bind(this);
     this.#parser = acquireParser(this);
+    latestOfShape.body = this;
     if (signal?.aborted) this.#onAbort();
     else signal?.addEventListener('abort', this.#onAbort, { once: true });
     if (this.#idleTimeoutMs > 0 && !streamSpan.ended) this.#armIdle(this.#idleTimeoutMs);

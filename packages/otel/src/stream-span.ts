@@ -91,7 +91,9 @@ import {
   captureContentFromEnvironment,
   createGapStatistics,
   describeRequest,
+  type GapStatistics,
   jaegerTraceUrl,
+  latestOfShape,
   providerNameFor,
   truncate,
 } from './utils.js';
@@ -292,6 +294,331 @@ function toException(error: unknown): Error | string {
   return String(error);
 }
 
+/** The paths a stream takes once or rarely, kept as closures over its configuration. */
+interface ColdPaths {
+  /** The first event: detect the family (and provider) from it. */
+  detectFamily(event: StreamEventInput): void;
+  /** The first event's time: time to first chunk. */
+  firstEvent(timeMs: number): void;
+  /** Everything but the fast delta path: JSON.parse and the family's own reading. */
+  factsFor(event: StreamEventInput, timeMs: number): EventFacts;
+  metricAttributes(): Attributes;
+  response(head: { status: number; statusText?: string }, timeMs: number): boolean;
+  end(stop: StreamStop, timeMs: number): void;
+}
+
+/** What {@link LiveStreamSpan} is configured with. */
+interface LiveStreamSpanConfig {
+  span: Span;
+  context: Context;
+  instruments: StreamInstruments;
+  mode: SpanEventsMode;
+  limitFor: readonly [number, number, number];
+  maxContentLength: number;
+  startTime: number;
+  captureContent: boolean;
+  family: StreamFamily | undefined;
+  batchLimit: number;
+}
+
+/**
+ * A stream span's per-event path and the state it keeps. A class, not closures: V8 compiles a
+ * closure's optimized code again for every stream that creates it, which cost more than the
+ * per-event work itself; these methods are compiled once for all streams. The rarer paths
+ * (first event, lifecycle events, the end) stay closures in {@link createStreamSpan}.
+ */
+class LiveStreamSpan implements StreamSpan {
+  readonly span: Span;
+  readonly context: Context;
+  readonly instruments: StreamInstruments;
+  readonly mode: SpanEventsMode;
+  readonly limitFor: readonly [number, number, number];
+  readonly maxContentLength: number;
+  readonly startTime: number;
+  readonly captureContent: boolean;
+  readonly #cold: ColdPaths;
+  family: StreamFamily | undefined;
+  ended = false;
+  endReason: EndReason | undefined = undefined;
+  chunkCount = 0;
+  byteCount = 0;
+  eventCount = 0;
+  deltaCount = 0;
+  deltaCharacters = 0;
+  firstDeltaTime: number | undefined = undefined;
+  previousEventTime: number | undefined = undefined;
+  readonly gaps: GapStatistics = createGapStatistics();
+  lastSequence: number | undefined = undefined;
+  sequenceGaps = 0;
+  responseModel: string | undefined = undefined;
+  emitted = 0;
+  dropped = 0;
+  batchLimit: number;
+  nextDoublingAt: number;
+  pending: PendingBatch | undefined = undefined;
+  #metricAttributes: Attributes | undefined = undefined;
+  #metricAttributesModel: string | undefined = undefined;
+
+  constructor(config: LiveStreamSpanConfig, cold: ColdPaths) {
+    this.span = config.span;
+    this.context = config.context;
+    this.instruments = config.instruments;
+    this.mode = config.mode;
+    this.limitFor = config.limitFor;
+    this.maxContentLength = config.maxContentLength;
+    this.startTime = config.startTime;
+    this.captureContent = config.captureContent;
+    this.family = config.family;
+    this.batchLimit = config.batchLimit;
+    this.nextDoublingAt = Math.floor(Math.max(0, config.limitFor[PRIORITY_BATCH]) / 2);
+    this.#cold = cold;
+    latestOfShape.streamSpan = this;
+  }
+
+  response(head: { status: number; statusText?: string }, timeMs: number): boolean {
+    return this.#cold.response(head, timeMs);
+  }
+
+  end(stop: StreamStop, timeMs: number): void {
+    this.#cold.end(stop, timeMs);
+  }
+
+  chunk(byteLength: number, _timeMs: number): void {
+    if (this.ended) return;
+    this.chunkCount += 1;
+    this.byteCount += byteLength;
+  }
+
+  event(event: StreamEventInput, timeMs: number): void {
+    if (this.ended) return;
+    if (this.family === undefined) this.#cold.detectFamily(event);
+    this.eventCount += 1;
+    let gapMs = 0;
+    const previousEventTime = this.previousEventTime;
+    if (previousEventTime === undefined) {
+      this.#cold.firstEvent(timeMs);
+    } else {
+      gapMs = timeMs - previousEventTime;
+      this.gaps.add(gapMs);
+      this.instruments.timePerOutputChunk.record(gapMs / 1000, this.#chunkMetricAttributes());
+    }
+    this.previousEventTime = timeMs;
+
+    const facts = this.#fastDeltaFacts(event) ?? this.#cold.factsFor(event, timeMs);
+    latestOfShape.event = event;
+    latestOfShape.facts = facts;
+    this.#noteSequence(facts.sequenceNumber);
+    if (facts.category === 'delta') {
+      this.deltaCount += 1;
+      this.deltaCharacters += facts.characters;
+      if (this.firstDeltaTime === undefined) this.firstDeltaTime = timeMs;
+      if (this.mode === 'coalesce') {
+        this.#addToBatch(event, facts, timeMs, gapMs);
+        return;
+      }
+      if (this.mode === 'lifecycle') {
+        this.dropped += 1;
+        return;
+      }
+    }
+    // A non-delta event closes the current run of deltas.
+    if (this.pending) this.flushBatch(PRIORITY_BATCH);
+    const priority =
+      facts.category === 'delta'
+        ? PRIORITY_BATCH
+        : facts.category === 'lifecycle'
+          ? PRIORITY_LIFECYCLE
+          : PRIORITY_END;
+    if (
+      !this.emit(facts.name, this.#eventAttributes(event, facts, timeMs, gapMs), timeMs, priority)
+    ) {
+      this.dropped += 1;
+    }
+  }
+
+  // Deltas are most of a stream: read the few fields needed without JSON.parse. Content
+  // capture needs the decoded text, so it takes the full path.
+  #fastDeltaFacts(event: StreamEventInput): EventFacts | undefined {
+    if (this.family !== 'openresponses' || this.captureContent) return undefined;
+    const type = event.type;
+    if (!type.endsWith('.delta')) return undefined;
+    const fields = readDeltaFields(event.data);
+    if (!fields) return undefined;
+    latestOfShape.deltaFields = fields;
+    return {
+      name: type,
+      category: 'delta',
+      characters: fields.characters,
+      sequenceNumber: fields.sequenceNumber,
+      outputIndex: fields.outputIndex,
+      contentIndex: fields.contentIndex,
+      itemId: fields.itemId,
+    };
+  }
+
+  #noteSequence(sequenceNumber: number | undefined): void {
+    if (sequenceNumber === undefined) return;
+    const lastSequence = this.lastSequence;
+    if (lastSequence !== undefined && sequenceNumber > lastSequence + 1) {
+      this.sequenceGaps += sequenceNumber - lastSequence - 1;
+    }
+    if (lastSequence === undefined || sequenceNumber > lastSequence) {
+      this.lastSequence = sequenceNumber;
+    }
+  }
+
+  // Shared by every per-event record; rebuilt only when the response model becomes known.
+  #chunkMetricAttributes(): Attributes {
+    if (!this.#metricAttributes || this.#metricAttributesModel !== this.responseModel) {
+      this.#metricAttributes = this.#cold.metricAttributes();
+      this.#metricAttributesModel = this.responseModel;
+    }
+    return this.#metricAttributes;
+  }
+
+  emit(name: string, eventAttributes: Attributes, time: number, priority: Priority): boolean {
+    if (this.mode !== 'all' && this.emitted >= this.limitFor[priority]) return false;
+    this.span.addEvent(name, eventAttributes, time);
+    this.emitted += 1;
+    return true;
+  }
+
+  flushBatch(priority: Priority): void {
+    const batch = this.pending;
+    if (!batch) return;
+    this.pending = undefined;
+    const batchAttributes: Attributes = {
+      [ATTR_TAPEDECK_BATCH_COUNT]: batch.count,
+      [ATTR_TAPEDECK_BATCH_DELTA_TYPE]: batch.deltaType,
+      [ATTR_TAPEDECK_BATCH_FIRST_INDEX]: batch.firstIndex,
+      [ATTR_TAPEDECK_BATCH_LAST_INDEX]: batch.lastIndex,
+      [ATTR_TAPEDECK_BATCH_CHARACTERS]: batch.characters,
+      [ATTR_TAPEDECK_BATCH_DURATION_MS]: batch.lastTime - batch.startTime,
+      [ATTR_TAPEDECK_BATCH_MAX_GAP_MS]: batch.maxGapMs,
+      [ATTR_TAPEDECK_ELAPSED_MS]: batch.startTime - this.startTime,
+    };
+    if (batch.firstSequence !== undefined) {
+      batchAttributes[ATTR_TAPEDECK_BATCH_FIRST_SEQUENCE] = batch.firstSequence;
+    }
+    if (batch.lastSequence !== undefined) {
+      batchAttributes[ATTR_TAPEDECK_BATCH_LAST_SEQUENCE] = batch.lastSequence;
+    }
+    if (batch.outputIndex !== undefined) {
+      batchAttributes[ATTR_TAPEDECK_OUTPUT_INDEX] = batch.outputIndex;
+    }
+    if (batch.contentIndex !== undefined) {
+      batchAttributes[ATTR_TAPEDECK_CONTENT_INDEX] = batch.contentIndex;
+    }
+    if (batch.itemId !== undefined) batchAttributes[ATTR_TAPEDECK_ITEM_ID] = batch.itemId;
+    if (batch.jsonPath !== undefined) batchAttributes[ATTR_OPPER_JSON_PATH] = batch.jsonPath;
+    if (batch.text) {
+      batchAttributes[ATTR_TAPEDECK_BATCH_TEXT] = truncate(
+        batch.text.join(''),
+        this.maxContentLength,
+      );
+    }
+    latestOfShape.batchAttributes = batchAttributes;
+    if (this.emit(EVENT_TAPEDECK_DELTA_BATCH, batchAttributes, batch.startTime, priority)) {
+      // Geometric growth: each time half the remaining batch budget is used, batches grow
+      // fourfold, so a long stream's batches still cover its whole timeline within the limit.
+      if (priority === PRIORITY_BATCH && this.emitted >= this.nextDoublingAt) {
+        this.batchLimit *= 4;
+        const remaining = this.limitFor[PRIORITY_BATCH] - this.emitted;
+        this.nextDoublingAt = this.emitted + Math.max(1, Math.floor(remaining / 2));
+      }
+    } else {
+      this.dropped += batch.count;
+    }
+  }
+
+  #addToBatch(event: StreamEventInput, facts: EventFacts, time: number, gapMs: number): void {
+    let pending = this.pending;
+    if (
+      pending &&
+      (pending.deltaType !== facts.name ||
+        pending.outputIndex !== facts.outputIndex ||
+        pending.contentIndex !== facts.contentIndex ||
+        pending.itemId !== facts.itemId ||
+        pending.jsonPath !== facts.jsonPath)
+    ) {
+      this.flushBatch(PRIORITY_BATCH);
+      pending = undefined;
+    }
+    if (!pending) {
+      pending = {
+        deltaType: facts.name,
+        outputIndex: facts.outputIndex,
+        contentIndex: facts.contentIndex,
+        itemId: facts.itemId,
+        jsonPath: facts.jsonPath,
+        count: 0,
+        firstIndex: event.index,
+        lastIndex: event.index,
+        firstSequence: facts.sequenceNumber,
+        lastSequence: facts.sequenceNumber,
+        characters: 0,
+        startTime: time,
+        lastTime: time,
+        maxGapMs: 0,
+        text: this.captureContent ? [] : undefined,
+        textLength: 0,
+      };
+      this.pending = pending;
+      latestOfShape.batch = pending;
+    } else if (gapMs > pending.maxGapMs) {
+      pending.maxGapMs = gapMs;
+    }
+    pending.count += 1;
+    pending.lastIndex = event.index;
+    if (facts.sequenceNumber !== undefined) pending.lastSequence = facts.sequenceNumber;
+    pending.characters += facts.characters;
+    pending.lastTime = time;
+    // Past the cap the text would be cut anyway; do not keep it.
+    if (
+      pending.text &&
+      facts.deltaText !== undefined &&
+      pending.textLength <= this.maxContentLength
+    ) {
+      pending.text.push(facts.deltaText);
+      pending.textLength += facts.deltaText.length;
+    }
+    // With one batch slot left, the last batch absorbs every further delta until the next
+    // boundary, so no stream is too long to be counted.
+    if (pending.count >= this.batchLimit && this.emitted < this.limitFor[PRIORITY_BATCH] - 1) {
+      this.flushBatch(PRIORITY_BATCH);
+    }
+  }
+
+  #eventAttributes(
+    event: StreamEventInput,
+    facts: EventFacts,
+    time: number,
+    gapMs: number,
+  ): Attributes {
+    const result: Attributes = {
+      [ATTR_TAPEDECK_EVENT_INDEX]: event.index,
+      [ATTR_SSE_EVENT]: event.type,
+      [ATTR_TAPEDECK_GAP_MS]: gapMs,
+      [ATTR_TAPEDECK_ELAPSED_MS]: time - this.startTime,
+      [ATTR_TAPEDECK_DATA_LENGTH]: event.data.length,
+    };
+    if (event.id !== '') result[ATTR_SSE_ID] = event.id;
+    if (facts.sequenceNumber !== undefined) {
+      result[ATTR_TAPEDECK_SEQUENCE_NUMBER] = facts.sequenceNumber;
+    }
+    if (facts.outputIndex !== undefined) result[ATTR_TAPEDECK_OUTPUT_INDEX] = facts.outputIndex;
+    if (facts.contentIndex !== undefined) result[ATTR_TAPEDECK_CONTENT_INDEX] = facts.contentIndex;
+    if (facts.itemId !== undefined) result[ATTR_TAPEDECK_ITEM_ID] = facts.itemId;
+    if (facts.itemType !== undefined) result[ATTR_TAPEDECK_ITEM_TYPE] = facts.itemType;
+    if (facts.chunkType !== undefined) result[ATTR_OPPER_CHUNK_TYPE] = facts.chunkType;
+    if (facts.jsonPath !== undefined) result[ATTR_OPPER_JSON_PATH] = facts.jsonPath;
+    if (facts.errorCode !== undefined) result[ATTR_TAPEDECK_ERROR_CODE] = facts.errorCode;
+    if (facts.errorMessage !== undefined) result[ATTR_TAPEDECK_ERROR_MESSAGE] = facts.errorMessage;
+    if (facts.invalid) result['tapedeck.data_invalid'] = true;
+    return result;
+  }
+}
+
 /**
  * Starts the span for one stream and returns the calls that feed it. Shared by the live
  * paths (fetch, stream) and by traceTape, so a replayed tape yields the same spans.
@@ -317,7 +644,6 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
   const request = describeRequest(config.request);
   const operationName = options.operationName ?? GEN_AI_OPERATION_NAME_VALUE_CHAT;
   const requestModel = request.model;
-  let family: StreamFamily | undefined = options.family;
   let providerName =
     options.providerName ??
     providerNameFor({ serverAddress: request.serverAddress, family: options.family });
@@ -332,7 +658,7 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
   if (request.serverAddress) attributes[ATTR_SERVER_ADDRESS] = request.serverAddress;
   if (request.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = request.serverPort;
   if (config.request.method) attributes[ATTR_HTTP_REQUEST_METHOD] = config.request.method;
-  if (family) attributes[ATTR_TAPEDECK_STREAM_FAMILY] = family;
+  if (options.family) attributes[ATTR_TAPEDECK_STREAM_FAMILY] = options.family;
 
   const parentContext = config.parentContext ?? contextApi.active();
   const span = tracer.startSpan(
@@ -342,169 +668,21 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
   );
   const spanContext = trace.setSpan(parentContext, span);
 
-  let ended = false;
-  let endReason: EndReason | undefined;
-  let chunkCount = 0;
-  let byteCount = 0;
-  let eventCount = 0;
-  let deltaCount = 0;
-  let deltaCharacters = 0;
-  let firstDeltaTime: number | undefined;
-  let previousEventTime: number | undefined;
-  const gaps = createGapStatistics();
-  let lastSequence: number | undefined;
-  let sequenceGaps = 0;
   let terminalType: string | undefined;
   let terminalOutcome: 'completed' | 'incomplete' | 'failed' | undefined;
   let upstreamError: { code: string; message?: string } | undefined;
   let responseId: string | undefined;
-  let responseModel: string | undefined;
   let upstreamSpanId: string | undefined;
   const finishReasons: string[] = [];
   let usage:
     | { input?: number; output?: number; cachedInput?: number; reasoningOutput?: number }
     | undefined;
-  let emitted = 0;
-  let dropped = 0;
-  let batchLimit = baseBatchSize;
-  let nextDoublingAt = Math.floor(Math.max(0, limitFor[PRIORITY_BATCH]) / 2);
-  let pending: PendingBatch | undefined;
   const items = new Map<number, OutputItemState>();
   // Content capture for the families without output items.
   const chatText: string[] = [];
   const chatToolCalls = new Map<number, { id?: string; name?: string; arguments: string[] }>();
   const opperText: string[] = [];
   let opperJson: unknown;
-
-  function emit(name: string, eventAttributes: Attributes, time: number, priority: Priority) {
-    if (mode !== 'all' && emitted >= limitFor[priority]) return false;
-    span.addEvent(name, eventAttributes, time);
-    emitted += 1;
-    return true;
-  }
-
-  function flushBatch(priority: Priority) {
-    const batch = pending;
-    if (!batch) return;
-    pending = undefined;
-    const batchAttributes: Attributes = {
-      [ATTR_TAPEDECK_BATCH_COUNT]: batch.count,
-      [ATTR_TAPEDECK_BATCH_DELTA_TYPE]: batch.deltaType,
-      [ATTR_TAPEDECK_BATCH_FIRST_INDEX]: batch.firstIndex,
-      [ATTR_TAPEDECK_BATCH_LAST_INDEX]: batch.lastIndex,
-      [ATTR_TAPEDECK_BATCH_CHARACTERS]: batch.characters,
-      [ATTR_TAPEDECK_BATCH_DURATION_MS]: batch.lastTime - batch.startTime,
-      [ATTR_TAPEDECK_BATCH_MAX_GAP_MS]: batch.maxGapMs,
-      [ATTR_TAPEDECK_ELAPSED_MS]: batch.startTime - startTime,
-    };
-    if (batch.firstSequence !== undefined) {
-      batchAttributes[ATTR_TAPEDECK_BATCH_FIRST_SEQUENCE] = batch.firstSequence;
-    }
-    if (batch.lastSequence !== undefined) {
-      batchAttributes[ATTR_TAPEDECK_BATCH_LAST_SEQUENCE] = batch.lastSequence;
-    }
-    if (batch.outputIndex !== undefined) {
-      batchAttributes[ATTR_TAPEDECK_OUTPUT_INDEX] = batch.outputIndex;
-    }
-    if (batch.contentIndex !== undefined) {
-      batchAttributes[ATTR_TAPEDECK_CONTENT_INDEX] = batch.contentIndex;
-    }
-    if (batch.itemId !== undefined) batchAttributes[ATTR_TAPEDECK_ITEM_ID] = batch.itemId;
-    if (batch.jsonPath !== undefined) batchAttributes[ATTR_OPPER_JSON_PATH] = batch.jsonPath;
-    if (batch.text) {
-      batchAttributes[ATTR_TAPEDECK_BATCH_TEXT] = truncate(batch.text.join(''), maxContentLength);
-    }
-    if (emit(EVENT_TAPEDECK_DELTA_BATCH, batchAttributes, batch.startTime, priority)) {
-      // Geometric growth: each time half the remaining batch budget is used, batches grow
-      // fourfold, so a long stream's batches still cover its whole timeline within the limit.
-      if (priority === PRIORITY_BATCH && emitted >= nextDoublingAt) {
-        batchLimit *= 4;
-        const remaining = limitFor[PRIORITY_BATCH] - emitted;
-        nextDoublingAt = emitted + Math.max(1, Math.floor(remaining / 2));
-      }
-    } else {
-      dropped += batch.count;
-    }
-  }
-
-  function addToBatch(event: StreamEventInput, facts: EventFacts, time: number, gapMs: number) {
-    if (
-      pending &&
-      (pending.deltaType !== facts.name ||
-        pending.outputIndex !== facts.outputIndex ||
-        pending.contentIndex !== facts.contentIndex ||
-        pending.itemId !== facts.itemId ||
-        pending.jsonPath !== facts.jsonPath)
-    ) {
-      flushBatch(PRIORITY_BATCH);
-    }
-    if (!pending) {
-      pending = {
-        deltaType: facts.name,
-        outputIndex: facts.outputIndex,
-        contentIndex: facts.contentIndex,
-        itemId: facts.itemId,
-        jsonPath: facts.jsonPath,
-        count: 0,
-        firstIndex: event.index,
-        lastIndex: event.index,
-        firstSequence: facts.sequenceNumber,
-        lastSequence: facts.sequenceNumber,
-        characters: 0,
-        startTime: time,
-        lastTime: time,
-        maxGapMs: 0,
-        text: captureContent ? [] : undefined,
-        textLength: 0,
-      };
-    } else if (gapMs > pending.maxGapMs) {
-      pending.maxGapMs = gapMs;
-    }
-    pending.count += 1;
-    pending.lastIndex = event.index;
-    if (facts.sequenceNumber !== undefined) pending.lastSequence = facts.sequenceNumber;
-    pending.characters += facts.characters;
-    pending.lastTime = time;
-    // Past the cap the text would be cut anyway; do not keep it.
-    if (pending.text && facts.deltaText !== undefined && pending.textLength <= maxContentLength) {
-      pending.text.push(facts.deltaText);
-      pending.textLength += facts.deltaText.length;
-    }
-    // With one batch slot left, the last batch absorbs every further delta until the next
-    // boundary, so no stream is too long to be counted.
-    if (pending.count >= batchLimit && emitted < limitFor[PRIORITY_BATCH] - 1) {
-      flushBatch(PRIORITY_BATCH);
-    }
-  }
-
-  function eventAttributes(
-    event: StreamEventInput,
-    facts: EventFacts,
-    time: number,
-    gapMs: number,
-  ): Attributes {
-    const result: Attributes = {
-      [ATTR_TAPEDECK_EVENT_INDEX]: event.index,
-      [ATTR_SSE_EVENT]: event.type,
-      [ATTR_TAPEDECK_GAP_MS]: gapMs,
-      [ATTR_TAPEDECK_ELAPSED_MS]: time - startTime,
-      [ATTR_TAPEDECK_DATA_LENGTH]: event.data.length,
-    };
-    if (event.id !== '') result[ATTR_SSE_ID] = event.id;
-    if (facts.sequenceNumber !== undefined) {
-      result[ATTR_TAPEDECK_SEQUENCE_NUMBER] = facts.sequenceNumber;
-    }
-    if (facts.outputIndex !== undefined) result[ATTR_TAPEDECK_OUTPUT_INDEX] = facts.outputIndex;
-    if (facts.contentIndex !== undefined) result[ATTR_TAPEDECK_CONTENT_INDEX] = facts.contentIndex;
-    if (facts.itemId !== undefined) result[ATTR_TAPEDECK_ITEM_ID] = facts.itemId;
-    if (facts.itemType !== undefined) result[ATTR_TAPEDECK_ITEM_TYPE] = facts.itemType;
-    if (facts.chunkType !== undefined) result[ATTR_OPPER_CHUNK_TYPE] = facts.chunkType;
-    if (facts.jsonPath !== undefined) result[ATTR_OPPER_JSON_PATH] = facts.jsonPath;
-    if (facts.errorCode !== undefined) result[ATTR_TAPEDECK_ERROR_CODE] = facts.errorCode;
-    if (facts.errorMessage !== undefined) result[ATTR_TAPEDECK_ERROR_MESSAGE] = facts.errorMessage;
-    if (facts.invalid) result['tapedeck.data_invalid'] = true;
-    return result;
-  }
 
   function itemState(outputIndex: number): OutputItemState {
     let state = items.get(outputIndex);
@@ -539,7 +717,7 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
     const id = stringOrUndefined(response.id);
     if (id) responseId = id;
     const model = stringOrUndefined(response.model);
-    if (model) responseModel = model;
+    if (model) live.responseModel = model;
     if (response.usage) readUsage(response.usage);
   }
 
@@ -677,7 +855,7 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
     const id = stringOrUndefined(value.id);
     if (id) responseId = id;
     const model = stringOrUndefined(value.model);
-    if (model) responseModel = model;
+    if (model) live.responseModel = model;
     if (value.usage) readUsage(value.usage);
     if (isRecord(value.error)) {
       facts.category = 'error';
@@ -771,24 +949,8 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
     const data = event.data;
     if (data === '[DONE]') {
       terminalType ??= '[DONE]';
-      if (family === 'chat-completions') terminalOutcome ??= 'completed';
+      if (live.family === 'chat-completions') terminalOutcome ??= 'completed';
       return { name: '[DONE]', category: 'terminal', characters: 0 };
-    }
-    // Deltas are most of a stream: read the few fields needed without JSON.parse. Content
-    // capture needs the decoded text, so it takes the full path.
-    if (family === 'openresponses' && !captureContent && event.type.endsWith('.delta')) {
-      const fields = readDeltaFields(data);
-      if (fields) {
-        return {
-          name: event.type,
-          category: 'delta',
-          characters: fields.characters,
-          sequenceNumber: fields.sequenceNumber,
-          outputIndex: fields.outputIndex,
-          contentIndex: fields.contentIndex,
-          itemId: fields.itemId,
-        };
-      }
     }
     let value: unknown;
     try {
@@ -796,15 +958,15 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
     } catch {
       return {
         name: event.type,
-        category: family === 'sse' ? 'delta' : 'lifecycle',
+        category: live.family === 'sse' ? 'delta' : 'lifecycle',
         characters: data.length,
-        invalid: family !== 'sse',
+        invalid: live.family !== 'sse',
       };
     }
     if (!isRecord(value)) {
       return { name: event.type, category: 'lifecycle', characters: 0, invalid: true };
     }
-    switch (family) {
+    switch (live.family) {
       case 'openresponses':
         return openResponsesFacts(value, event, time);
       case 'chat-completions':
@@ -816,30 +978,11 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
     }
   }
 
-  function noteSequence(sequenceNumber: number | undefined) {
-    if (sequenceNumber === undefined) return;
-    if (lastSequence !== undefined && sequenceNumber > lastSequence + 1) {
-      sequenceGaps += sequenceNumber - lastSequence - 1;
-    }
-    if (lastSequence === undefined || sequenceNumber > lastSequence) lastSequence = sequenceNumber;
-  }
-
-  let cachedMetricAttributes: Attributes | undefined;
-  let cachedForModel: string | undefined;
-  // Shared by every per-chunk record; rebuilt only when the response model becomes known.
-  function chunkMetricAttributes(): Attributes {
-    if (!cachedMetricAttributes || cachedForModel !== responseModel) {
-      cachedMetricAttributes = metricAttributes();
-      cachedForModel = responseModel;
-    }
-    return cachedMetricAttributes;
-  }
-
   function metricAttributes(): Attributes {
     const result: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: operationName };
     if (providerName) result[ATTR_GEN_AI_PROVIDER_NAME] = providerName;
     if (requestModel) result[ATTR_GEN_AI_REQUEST_MODEL] = requestModel;
-    if (responseModel) result[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+    if (live.responseModel) result[ATTR_GEN_AI_RESPONSE_MODEL] = live.responseModel;
     if (request.serverAddress) result[ATTR_SERVER_ADDRESS] = request.serverAddress;
     if (request.serverPort !== undefined) result[ATTR_SERVER_PORT] = request.serverPort;
     return result;
@@ -848,7 +991,7 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
   function outputMessages(): string | undefined {
     const parts: Array<Record<string, unknown>> = [];
     const cap = (text: string) => truncate(text, maxContentLength);
-    if (family === 'openresponses') {
+    if (live.family === 'openresponses') {
       for (const [, state] of [...items.entries()].sort(([a], [b]) => a - b)) {
         const done = state.done;
         if (state.type === 'message') {
@@ -886,7 +1029,7 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
           if (text) parts.push({ type: 'reasoning', content: cap(text) });
         }
       }
-    } else if (family === 'chat-completions') {
+    } else if (live.family === 'chat-completions') {
       const text = chatText.join('');
       if (text) parts.push({ type: 'text', content: cap(text) });
       for (const [, call] of [...chatToolCalls.entries()].sort(([a], [b]) => a - b)) {
@@ -897,7 +1040,7 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
           arguments: cap(call.arguments.join('')),
         });
       }
-    } else if (family === 'opper') {
+    } else if (live.family === 'opper') {
       const text = opperText.join('');
       if (text) parts.push({ type: 'text', content: cap(text) });
       if (opperJson !== undefined)
@@ -909,17 +1052,34 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
     return truncate(JSON.stringify([message]), maxContentLength);
   }
 
-  const state: StreamSpan = {
-    span,
-    context: spanContext,
-    get ended() {
-      return ended;
+  const cold: ColdPaths = {
+    detectFamily(event) {
+      const family = detectFamily(
+        {
+          url: config.request.url ?? '',
+          method: config.request.method,
+          body: config.request.body,
+        },
+        [{ data: event.data, type: event.type }],
+      );
+      live.family = family;
+      span.setAttribute(ATTR_TAPEDECK_STREAM_FAMILY, family);
+      if (!options.providerName) {
+        const detected = providerNameFor({ serverAddress: request.serverAddress, family });
+        if (detected && detected !== providerName) {
+          providerName = detected;
+          span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, detected);
+        }
+      }
     },
-    get endReason() {
-      return endReason;
+    firstEvent(timeMs) {
+      span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (timeMs - startTime) / 1000);
+      instruments.timeToFirstChunk.record((timeMs - startTime) / 1000, metricAttributes());
     },
+    factsFor,
+    metricAttributes,
     response(head, timeMs) {
-      if (ended) return false;
+      if (live.ended) return false;
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, head.status);
       if (head.status >= 200 && head.status < 300) return true;
       const message = `[tapedeck] upstream answered HTTP ${head.status}${head.statusText ? ` ${head.statusText}` : ''}`;
@@ -927,73 +1087,8 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
       finish({ reason: 'upstream_error', errorType: String(head.status), message }, timeMs);
       return false;
     },
-    chunk(byteLength, timeMs) {
-      if (ended) return;
-      chunkCount += 1;
-      byteCount += byteLength;
-      void timeMs;
-    },
-    event(event, timeMs) {
-      if (ended) return;
-      if (family === undefined) {
-        family = detectFamily(
-          {
-            url: config.request.url ?? '',
-            method: config.request.method,
-            body: config.request.body,
-          },
-          [{ data: event.data, type: event.type }],
-        );
-        span.setAttribute(ATTR_TAPEDECK_STREAM_FAMILY, family);
-        if (!options.providerName) {
-          const detected = providerNameFor({ serverAddress: request.serverAddress, family });
-          if (detected && detected !== providerName) {
-            providerName = detected;
-            span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, detected);
-          }
-        }
-      }
-      eventCount += 1;
-      let gapMs = 0;
-      if (previousEventTime === undefined) {
-        span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (timeMs - startTime) / 1000);
-        instruments.timeToFirstChunk.record((timeMs - startTime) / 1000, metricAttributes());
-      } else {
-        gapMs = timeMs - previousEventTime;
-        gaps.add(gapMs);
-        instruments.timePerOutputChunk.record(gapMs / 1000, chunkMetricAttributes());
-      }
-      previousEventTime = timeMs;
-
-      const facts = factsFor(event, timeMs);
-      noteSequence(facts.sequenceNumber);
-      if (facts.category === 'delta') {
-        deltaCount += 1;
-        deltaCharacters += facts.characters;
-        if (firstDeltaTime === undefined) firstDeltaTime = timeMs;
-        if (mode === 'coalesce') {
-          addToBatch(event, facts, timeMs, gapMs);
-          return;
-        }
-        if (mode === 'lifecycle') {
-          dropped += 1;
-          return;
-        }
-      }
-      // A non-delta event closes the current run of deltas.
-      if (pending) flushBatch(PRIORITY_BATCH);
-      const priority =
-        facts.category === 'delta'
-          ? PRIORITY_BATCH
-          : facts.category === 'lifecycle'
-            ? PRIORITY_LIFECYCLE
-            : PRIORITY_END;
-      if (!emit(facts.name, eventAttributes(event, facts, timeMs, gapMs), timeMs, priority)) {
-        dropped += 1;
-      }
-    },
     end(stop, timeMs) {
-      if (ended) return;
+      if (live.ended) return;
       // The stream itself decides first: a terminal or error event says how it ended.
       if (upstreamError) {
         finish(
@@ -1006,7 +1101,8 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
         );
         return;
       }
-      const requiresTerminal = family === 'openresponses' || family === 'chat-completions';
+      const requiresTerminal =
+        live.family === 'openresponses' || live.family === 'chat-completions';
       const terminalSeen = terminalOutcome !== undefined;
       const completedReason: EndReason =
         terminalOutcome === 'incomplete' ? 'incomplete' : 'completed';
@@ -1059,33 +1155,48 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
       }
     },
   };
+  const live = new LiveStreamSpan(
+    {
+      span,
+      context: spanContext,
+      instruments,
+      mode,
+      limitFor,
+      maxContentLength,
+      startTime,
+      captureContent,
+      family: options.family,
+      batchLimit: baseBatchSize,
+    },
+    cold,
+  );
 
   function recordEnd(
     outcome: { reason: EndReason; errorType?: string; message?: string },
     timeMs: number,
   ) {
-    if (pending) flushBatch(PRIORITY_END);
+    if (live.pending) live.flushBatch(PRIORITY_END);
     const endAttributes: Attributes = {
       [ATTR_TAPEDECK_END_REASON]: outcome.reason,
-      [ATTR_TAPEDECK_EVENT_INDEX]: eventCount,
+      [ATTR_TAPEDECK_EVENT_INDEX]: live.eventCount,
       [ATTR_TAPEDECK_ELAPSED_MS]: timeMs - startTime,
     };
     if (outcome.errorType) endAttributes[ATTR_ERROR_TYPE] = outcome.errorType;
-    emit(EVENT_TAPEDECK_STREAM_END, endAttributes, timeMs, PRIORITY_END);
+    live.emit(EVENT_TAPEDECK_STREAM_END, endAttributes, timeMs, PRIORITY_END);
 
     const final: Attributes = {
       [ATTR_TAPEDECK_END_REASON]: outcome.reason,
-      [ATTR_TAPEDECK_EVENT_COUNT]: eventCount,
-      [ATTR_TAPEDECK_CHUNK_COUNT]: chunkCount,
-      [ATTR_TAPEDECK_BYTE_COUNT]: byteCount,
-      [ATTR_TAPEDECK_DELTA_COUNT]: deltaCount,
-      [ATTR_TAPEDECK_DELTA_CHARACTERS]: deltaCharacters,
+      [ATTR_TAPEDECK_EVENT_COUNT]: live.eventCount,
+      [ATTR_TAPEDECK_CHUNK_COUNT]: live.chunkCount,
+      [ATTR_TAPEDECK_BYTE_COUNT]: live.byteCount,
+      [ATTR_TAPEDECK_DELTA_COUNT]: live.deltaCount,
+      [ATTR_TAPEDECK_DELTA_CHARACTERS]: live.deltaCharacters,
       [ATTR_TAPEDECK_SPAN_EVENTS_DROPPED]:
-        mode === 'all' ? Math.max(0, emitted - maxSpanEvents) : dropped,
+        mode === 'all' ? Math.max(0, live.emitted - maxSpanEvents) : live.dropped,
     };
-    if (family) final[ATTR_TAPEDECK_STREAM_FAMILY] = family;
+    if (live.family) final[ATTR_TAPEDECK_STREAM_FAMILY] = live.family;
     if (responseId) final[ATTR_GEN_AI_RESPONSE_ID] = responseId;
-    if (responseModel) final[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+    if (live.responseModel) final[ATTR_GEN_AI_RESPONSE_MODEL] = live.responseModel;
     if (finishReasons.length > 0) final[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = finishReasons;
     if (usage?.input !== undefined) final[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
     if (usage?.output !== undefined) final[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
@@ -1093,18 +1204,18 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
     if (usage?.reasoningOutput) {
       final[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoningOutput;
     }
-    if (firstDeltaTime !== undefined) {
-      final[ATTR_TAPEDECK_TIME_TO_FIRST_DELTA_MS] = firstDeltaTime - startTime;
+    if (live.firstDeltaTime !== undefined) {
+      final[ATTR_TAPEDECK_TIME_TO_FIRST_DELTA_MS] = live.firstDeltaTime - startTime;
     }
-    if (gaps.count > 0) {
-      final[ATTR_TAPEDECK_GAP_MAX_MS] = gaps.maxMs;
-      final[ATTR_TAPEDECK_GAP_MEAN_MS] = gaps.meanMs;
-      final[ATTR_TAPEDECK_GAP_P50_MS] = gaps.quantile(0.5);
-      final[ATTR_TAPEDECK_GAP_P95_MS] = gaps.quantile(0.95);
+    if (live.gaps.count > 0) {
+      final[ATTR_TAPEDECK_GAP_MAX_MS] = live.gaps.maxMs;
+      final[ATTR_TAPEDECK_GAP_MEAN_MS] = live.gaps.meanMs;
+      final[ATTR_TAPEDECK_GAP_P50_MS] = live.gaps.quantile(0.5);
+      final[ATTR_TAPEDECK_GAP_P95_MS] = live.gaps.quantile(0.95);
     }
-    if (lastSequence !== undefined) {
-      final[ATTR_TAPEDECK_SEQUENCE_LAST] = lastSequence;
-      final[ATTR_TAPEDECK_SEQUENCE_GAPS] = sequenceGaps;
+    if (live.lastSequence !== undefined) {
+      final[ATTR_TAPEDECK_SEQUENCE_LAST] = live.lastSequence;
+      final[ATTR_TAPEDECK_SEQUENCE_GAPS] = live.sequenceGaps;
     }
     if (terminalType) final[ATTR_TAPEDECK_TERMINAL_EVENT_TYPE] = terminalType;
     if (outcome.errorType) final[ATTR_ERROR_TYPE] = outcome.errorType;
@@ -1119,9 +1230,9 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
     outcome: { reason: EndReason; errorType?: string; message?: string },
     timeMs: number,
   ) {
-    if (ended) return;
-    ended = true;
-    endReason = outcome.reason;
+    if (live.ended) return;
+    live.ended = true;
+    live.endReason = outcome.reason;
     try {
       if (outcome.errorType) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.message });
@@ -1140,6 +1251,12 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
       }
     }
     span.end(timeMs);
+    // This stream may stay reachable as the latest of its shape: drop what it no longer needs.
+    items.clear();
+    chatText.length = 0;
+    chatToolCalls.clear();
+    opperText.length = 0;
+    opperJson = undefined;
     try {
       const metrics = metricAttributes();
       if (outcome.errorType) metrics[ATTR_ERROR_TYPE] = outcome.errorType;
@@ -1175,7 +1292,7 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
     }
   }
 
-  return state;
+  return live;
 }
 
 /** Folds one Opper JSON delta into the value at `path` (`people[0].name`). */
