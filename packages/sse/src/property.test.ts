@@ -60,6 +60,7 @@ const decoding = fc.constantFrom(
   { regionMinBytes: 8 },
   {},
   { largeValueBytes: 0 },
+  { largeValueBytes: 0, wasm: false },
 );
 
 function split(bytes: Uint8Array, points: number[]): Uint8Array[] {
@@ -116,6 +117,62 @@ describe('parser properties', () => {
         expect(collect(split(bytes, points), { mode: 'full', _internal: internal })).toEqual(full);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('LLM-like streams (long non-ASCII values, CR/CRLF, BOM, invalid bytes) decode the same on every path, split anywhere', () => {
+    // Long enough for every fast path: values past largeValueBytes, chunks past regionMinBytes,
+    // 16-byte SIMD steps with non-ASCII characters at any position, characters cut by a split.
+    const word = fc.constantFrom('the ', 'model ', 'naïve ', 'café ', '日本語 ', '🚀 ', 'Привет ');
+    const data = fc
+      .array(word, { maxLength: 120 })
+      .map((words) => `{"type":"response.output_text.delta","delta":"${words.join('')}"}`);
+    const event = fc.tuple(
+      fc.option(fc.constantFrom('response.output_text.delta', 'répons€'), { nil: undefined }),
+      fc.array(data, { minLength: 1, maxLength: 2 }),
+      fc.constantFrom('\n', '\r', '\r\n'),
+    );
+    const llmStream = fc
+      .tuple(
+        fc.boolean(),
+        fc.array(event, { maxLength: 12 }),
+        fc.option(fc.nat(), { nil: undefined }),
+      )
+      .map(([bom, events, invalidAt]) => {
+        const text = events
+          .map(
+            ([type, lines, end]) =>
+              [
+                ...(type === undefined ? [] : [`event: ${type}`]),
+                ...lines.map((line) => `data: ${line}`),
+              ]
+                .map((line) => line + end)
+                .join('') + end,
+          )
+          .join('');
+        const bytes = [...(bom ? BOM : []), ...encoder.encode(text)];
+        if (invalidAt !== undefined) bytes.splice(invalidAt % (bytes.length + 1), 0, 0xe6);
+        return new Uint8Array(bytes);
+      });
+    // The plainest path: every value on its own with V8's decoder.
+    const plain = {
+      regionMinBytes: Number.POSITIVE_INFINITY,
+      largeValueBytes: Number.POSITIVE_INFINITY,
+    };
+    fc.assert(
+      fc.property(
+        llmStream,
+        fc.array(fc.nat(), { maxLength: 6 }),
+        decoding,
+        (bytes, points, internal) => {
+          const expected = collect([bytes], { mode: 'full', _internal: plain });
+          expect(collect(split(bytes, points), { mode: 'full', _internal: internal })).toEqual(
+            expected,
+          );
+          expect(collect(split(bytes, points), { mode: 'framing' })).toEqual(expected);
+        },
+      ),
+      { numRuns: 400 },
     );
   });
 

@@ -9,7 +9,7 @@
 // The module is assembled here from its instructions rather than shipped as an opaque binary, so
 // the code below is its source.
 
-/** Decodes valid UTF-8; `null` where WebAssembly or its SIMD instructions are not available. */
+/** A decoder for valid UTF-8, made by {@link createWasmUtf8Decoder}. */
 export interface WasmUtf8Decoder {
   /**
    * Decodes `buffer[start, end)`, or returns `undefined` when those bytes are not valid UTF-8
@@ -287,7 +287,7 @@ type Slice = (this: Uint8Array, start: number, end: number) => string;
 
 /**
  * Instantiates the decoder, or returns `null` where WebAssembly SIMD or Node's Buffer string
- * methods are missing (callers then decode another way).
+ * methods are missing or compiling is not allowed (callers then decode another way).
  */
 export function createWasmUtf8Decoder(): WasmUtf8Decoder | null {
   const prototype = (
@@ -297,7 +297,13 @@ export function createWasmUtf8Decoder(): WasmUtf8Decoder | null {
   const latin1Slice = prototype?.latin1Slice;
   if (ucs2Slice === undefined || latin1Slice === undefined) return null;
   if (typeof WebAssembly !== 'object' || !WebAssembly.validate(moduleBytes)) return null;
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes));
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes));
+  } catch {
+    // A content security policy can forbid compiling WebAssembly: decode another way.
+    return null;
+  }
   const memory = instance.exports.memory as WebAssembly.Memory;
   const decodeExport = instance.exports.decode as (
     source: number,
