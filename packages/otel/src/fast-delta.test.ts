@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readDeltaFields } from './fast-delta.js';
+import { deltaTemplateOf, readDeltaFields, readDeltaFieldsByTemplate } from './fast-delta.js';
 
 describe('readDeltaFields', () => {
   it('agrees with JSON.parse on any delta text and field values', () => {
@@ -51,5 +51,104 @@ describe('readDeltaFields', () => {
     expect(readDeltaFields('{"delta":"unterminated')).toBeUndefined();
     expect(readDeltaFields('{"delta":"a","sequence_number":-1}')).toBeUndefined();
     expect(readDeltaFields('{"delta":"a","sequence_number":null}')).toBeUndefined();
+    // A fraction or an exponent is not an index: JSON.parse gives 1.5, not 1.
+    expect(readDeltaFields('{"delta":"a","sequence_number":1.5}')).toBeUndefined();
+    expect(readDeltaFields('{"delta":"a","output_index":2e3}')).toBeUndefined();
+  });
+});
+
+describe('readDeltaFieldsByTemplate', () => {
+  const keys = [
+    'type',
+    'sequence_number',
+    'item_id',
+    'output_index',
+    'content_index',
+    'summary_index',
+    'delta',
+    'logprobs',
+    'obfuscation',
+  ] as const;
+  // What stays the same between two deltas of one stream, and what changes from event to event.
+  const layout = fc.record({
+    order: fc.shuffledSubarray([...keys], { minLength: 1 }),
+    type: fc.constantFrom('response.output_text.delta', 'response.reasoning_summary_text.delta'),
+    itemId: fc.oneof(fc.string(), fc.constant(null)),
+    outputIndex: fc.oneof(fc.nat(5), fc.constant(null), fc.constant(-1)),
+    contentIndex: fc.oneof(fc.nat(5), fc.constant(null)),
+    summaryIndex: fc.oneof(fc.nat(5), fc.constant(null)),
+  });
+  const varying = fc.record({
+    sequence: fc.oneof(fc.nat(), fc.constant(null), fc.constant(1.5)),
+    delta: fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('"sequence_number":7', '\\')),
+    logprobs: fc.array(fc.record({ token: fc.string(), item_id: fc.string() }), { maxLength: 2 }),
+    obfuscation: fc.string(),
+  });
+  type Layout = typeof layout extends fc.Arbitrary<infer T> ? T : never;
+  type Varying = typeof varying extends fc.Arbitrary<infer T> ? T : never;
+  function eventOf(shape: Layout, values: Varying): string {
+    const event: Record<string, unknown> = {};
+    const valueByKey: Record<(typeof keys)[number], unknown> = {
+      type: shape.type,
+      sequence_number: values.sequence,
+      item_id: shape.itemId,
+      output_index: shape.outputIndex,
+      content_index: shape.contentIndex,
+      summary_index: shape.summaryIndex,
+      delta: values.delta,
+      logprobs: values.logprobs,
+      obfuscation: values.obfuscation,
+    };
+    for (const key of shape.order.includes('delta') ? shape.order : [...shape.order, 'delta' as const]) {
+      event[key] = valueByKey[key];
+    }
+    return JSON.stringify(event);
+  }
+
+  it('gives what readDeltaFields gives, or undefined, for any later event', () => {
+    fc.assert(
+      fc.property(
+        layout,
+        varying,
+        layout,
+        varying,
+        fc.boolean(),
+        (shape, first, other, next, same) => {
+          const template = deltaTemplateOf(eventOf(shape, first));
+          fc.pre(template !== undefined);
+          const data = eventOf(same ? shape : other, next);
+          const byTemplate = readDeltaFieldsByTemplate(data, template!);
+          if (byTemplate !== undefined) expect(byTemplate).toEqual(readDeltaFields(data));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads every delta of a stream with a steady layout', () => {
+    fc.assert(
+      fc.property(fc.array(varying, { minLength: 2, maxLength: 20 }), (events) => {
+        const shape: Layout = {
+          order: [...keys],
+          type: 'response.output_text.delta',
+          itemId: 'msg_1',
+          outputIndex: 0,
+          contentIndex: 0,
+          summaryIndex: null,
+        };
+        const template = deltaTemplateOf(eventOf(shape, { ...events[0]!, sequence: 0 }));
+        expect(template).toBeDefined();
+        for (const values of events) {
+          const data = eventOf(shape, { ...values, sequence: values.sequence ?? 3 });
+          const expected = readDeltaFields(data);
+          const byTemplate = readDeltaFieldsByTemplate(data, template!);
+          if (expected !== undefined && Number.isInteger(values.sequence ?? 3)) {
+            expect(byTemplate).toEqual(expected);
+          } else {
+            expect(byTemplate).toBeUndefined();
+          }
+        }
+      }),
+    );
   });
 });

@@ -12,7 +12,12 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { detectFamily, type StreamFamily } from '@tapedeck/types';
-import { readDeltaFields } from './fast-delta.js';
+import {
+  type DeltaTemplate,
+  deltaTemplateOf,
+  readDeltaFields,
+  readDeltaFieldsByTemplate,
+} from './fast-delta.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -357,6 +362,7 @@ class LiveStreamSpan implements StreamSpan {
   nextDoublingAt: number;
   pending: PendingBatch | undefined = undefined;
   #metricAttributes: Attributes | undefined = undefined;
+  #deltaTemplate: DeltaTemplate | undefined = undefined;
   #metricAttributesModel: string | undefined = undefined;
 
   constructor(config: LiveStreamSpanConfig, cold: ColdPaths) {
@@ -442,8 +448,15 @@ class LiveStreamSpan implements StreamSpan {
     if (this.family !== 'openresponses' || this.captureContent) return undefined;
     const type = event.type;
     if (!type.endsWith('.delta')) return undefined;
-    const fields = readDeltaFields(event.data);
-    if (!fields) return undefined;
+    const data = event.data;
+    const template = this.#deltaTemplate;
+    let fields = template === undefined ? undefined : readDeltaFieldsByTemplate(data, template);
+    if (fields === undefined) {
+      fields = readDeltaFields(data);
+      if (!fields) return undefined;
+      // The first delta, or another kind of delta: its layout serves the ones that follow.
+      this.#deltaTemplate = deltaTemplateOf(data);
+    }
     latestOfShape.deltaFields = fields;
     return {
       name: type,
