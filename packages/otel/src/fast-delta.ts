@@ -159,8 +159,10 @@ export function readDeltaFieldsByTemplate(
   data: string,
   template: DeltaTemplate,
 ): DeltaFields | undefined {
+  // slice + === rather than startsWith: V8 compares the slice natively, while startsWith walks
+  // the characters several times slower.
   const head = template.head;
-  if (!data.startsWith(head)) return undefined;
+  if (data.slice(0, head.length) !== head) return undefined;
   let position = head.length;
   let sequenceNumber: number | undefined;
   if (template.sequenceHole) {
@@ -174,8 +176,9 @@ export function readDeltaFieldsByTemplate(
     }
     if (position === digitsStart) return undefined;
     sequenceNumber = value;
-    if (!data.startsWith(template.middle, position)) return undefined;
-    position += template.middle.length;
+    const middle = template.middle;
+    if (data.slice(position, position + middle.length) !== middle) return undefined;
+    position += middle.length;
   }
   let characters = 0;
   const length = data.length;
