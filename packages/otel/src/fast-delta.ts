@@ -153,16 +153,18 @@ function isDigit(code: number): boolean {
  * Reads a delta event laid out like the template's: the same answer as
  * {@link readDeltaFields}, or undefined when `data` does not fit the template (then ask
  * `readDeltaFields`). Costs two string comparisons and a walk over the text, where
- * `readDeltaFields` searches the whole event once per key.
+ * `readDeltaFields` searches the whole event once per key. With `into`, the answer is written
+ * there instead of into a new object.
  */
 export function readDeltaFieldsByTemplate(
   data: string,
   template: DeltaTemplate,
+  into?: DeltaFields,
 ): DeltaFields | undefined {
-  // slice + === rather than startsWith: V8 compares the slice natively, while startsWith walks
-  // the characters several times slower.
+  // lastIndexOf(x, at) === at is startsWith(x, at) without V8's slow startsWith (which walks
+  // the characters several times slower) and without allocating a slice to compare.
   const head = template.head;
-  if (data.slice(0, head.length) !== head) return undefined;
+  if (data.lastIndexOf(head, 0) !== 0) return undefined;
   let position = head.length;
   let sequenceNumber: number | undefined;
   if (template.sequenceHole) {
@@ -177,7 +179,7 @@ export function readDeltaFieldsByTemplate(
     if (position === digitsStart) return undefined;
     sequenceNumber = value;
     const middle = template.middle;
-    if (data.slice(position, position + middle.length) !== middle) return undefined;
+    if (data.lastIndexOf(middle, position) !== position) return undefined;
     position += middle.length;
   }
   let characters = 0;
@@ -215,11 +217,19 @@ export function readDeltaFieldsByTemplate(
     }
     sequenceNumber = value;
   }
-  return {
-    sequenceNumber,
-    outputIndex: template.outputIndex,
-    contentIndex: template.contentIndex,
-    itemId: template.itemId,
-    characters,
-  };
+  if (into === undefined) {
+    return {
+      sequenceNumber,
+      outputIndex: template.outputIndex,
+      contentIndex: template.contentIndex,
+      itemId: template.itemId,
+      characters,
+    };
+  }
+  into.sequenceNumber = sequenceNumber;
+  into.outputIndex = template.outputIndex;
+  into.contentIndex = template.contentIndex;
+  into.itemId = template.itemId;
+  into.characters = characters;
+  return into;
 }

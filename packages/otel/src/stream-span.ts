@@ -13,6 +13,7 @@ import {
 } from '@opentelemetry/api';
 import { detectFamily, type StreamFamily } from '@tapedeck/types';
 import {
+  type DeltaFields,
   type DeltaTemplate,
   deltaTemplateOf,
   readDeltaFields,
@@ -363,6 +364,22 @@ class LiveStreamSpan implements StreamSpan {
   pending: PendingBatch | undefined = undefined;
   #metricAttributes: Attributes | undefined = undefined;
   #deltaTemplate: DeltaTemplate | undefined = undefined;
+  readonly #deltaFields: DeltaFields = {
+    sequenceNumber: undefined,
+    outputIndex: undefined,
+    contentIndex: undefined,
+    itemId: undefined,
+    characters: 0,
+  };
+  readonly #deltaFacts: EventFacts = {
+    name: '',
+    category: 'delta',
+    characters: 0,
+    sequenceNumber: undefined,
+    outputIndex: undefined,
+    contentIndex: undefined,
+    itemId: undefined,
+  };
   #metricAttributesModel: string | undefined = undefined;
 
   constructor(config: LiveStreamSpanConfig, cold: ColdPaths) {
@@ -450,23 +467,25 @@ class LiveStreamSpan implements StreamSpan {
     if (!type.endsWith('.delta')) return undefined;
     const data = event.data;
     const template = this.#deltaTemplate;
-    let fields = template === undefined ? undefined : readDeltaFieldsByTemplate(data, template);
+    let fields =
+      template === undefined
+        ? undefined
+        : readDeltaFieldsByTemplate(data, template, this.#deltaFields);
     if (fields === undefined) {
       fields = readDeltaFields(data);
       if (!fields) return undefined;
       // The first delta, or another kind of delta: its layout serves the ones that follow.
       this.#deltaTemplate = deltaTemplateOf(data);
     }
-    latestOfShape.deltaFields = fields;
-    return {
-      name: type,
-      category: 'delta',
-      characters: fields.characters,
-      sequenceNumber: fields.sequenceNumber,
-      outputIndex: fields.outputIndex,
-      contentIndex: fields.contentIndex,
-      itemId: fields.itemId,
-    };
+    // One facts object per stream for its deltas: nothing keeps an event's facts past event().
+    const facts = this.#deltaFacts;
+    facts.name = type;
+    facts.characters = fields.characters;
+    facts.sequenceNumber = fields.sequenceNumber;
+    facts.outputIndex = fields.outputIndex;
+    facts.contentIndex = fields.contentIndex;
+    facts.itemId = fields.itemId;
+    return facts;
   }
 
   #noteSequence(sequenceNumber: number | undefined): void {

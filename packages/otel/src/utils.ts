@@ -113,7 +113,6 @@ export const latestOfShape: {
   body: unknown;
   event: unknown;
   facts: unknown;
-  deltaFields: unknown;
   batch: unknown;
   batchAttributes: unknown;
 } = {
@@ -121,7 +120,6 @@ export const latestOfShape: {
   body: undefined,
   event: undefined,
   facts: undefined,
-  deltaFields: undefined,
   batch: undefined,
   batchAttributes: undefined,
 };
