@@ -97,10 +97,11 @@ function isEventStream(headers: Headers): boolean {
   return (headers.get('content-type') ?? '').toLowerCase().includes('text/event-stream');
 }
 
-// SSE parsers are reused across streams. A parser is a set of closures, and V8 compiles the
-// optimized code of a closure again for every new set: with a fresh parser per stream, that
-// recompilation (on a background thread, but still CPU) cost more than the parsing itself. A
-// pooled parser's `onEvent` forwards to whichever body it serves now.
+// SSE parsers are reused across streams. A parser is a set of closures, and optimized code that
+// was specialized on one stream's closures is discarded once that stream is collected: with a
+// fresh parser per stream, every stream after a full GC compiled the parser again (on a
+// background thread, but still CPU), which cost more than the parsing itself. A pooled parser's
+// `onEvent` forwards to whichever body it serves now.
 interface PooledParser {
   readonly parser: SseParser;
   observer: BodyObserver | undefined;
@@ -141,8 +142,7 @@ function releaseParser(entry: PooledParser): void {
 /**
  * Reads a body on the consumer's demand and hands each chunk on before telemetry sees it.
  * No `tee()`: nothing is read ahead of the consumer and no bytes are buffered. A class, not
- * closures: its methods are compiled once for every stream (see the parser pool above), and it
- * is its own underlying source.
+ * closures, for the reason the parsers are pooled (above); it is its own underlying source.
  */
 class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;

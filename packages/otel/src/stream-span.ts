@@ -271,6 +271,7 @@ interface EventFacts {
 const DEFAULT_MAX_SPAN_EVENTS = 128;
 const DEFAULT_DELTA_BATCH_SIZE = 64;
 const DEFAULT_MAX_CONTENT_LENGTH = 8192;
+const MAX_FRUITLESS_TEMPLATES = 4;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -328,10 +329,12 @@ interface LiveStreamSpanConfig {
 }
 
 /**
- * A stream span's per-event path and the state it keeps. A class, not closures: V8 compiles a
- * closure's optimized code again for every stream that creates it, which cost more than the
- * per-event work itself; these methods are compiled once for all streams. The rarer paths
- * (first event, lifecycle events, the end) stay closures in {@link createStreamSpan}.
+ * A stream span's per-event path and the state it keeps. A class, not closures: V8's optimized
+ * code is specialized on the functions and object shapes it has seen, and one stream's closures
+ * die with that stream; after a full GC the code built on them is discarded and the next stream
+ * compiles it again, which cost more CPU than the per-event work itself. Methods are shared by
+ * every stream, and `latestOfShape` keeps the objects' shapes alive between streams. The rarer
+ * paths (first event, lifecycle events, the end) stay closures in {@link createStreamSpan}.
  */
 class LiveStreamSpan implements StreamSpan {
   readonly span: Span;
@@ -364,6 +367,8 @@ class LiveStreamSpan implements StreamSpan {
   pending: PendingBatch | undefined = undefined;
   #metricAttributes: Attributes | undefined = undefined;
   #deltaTemplate: DeltaTemplate | undefined = undefined;
+  /** Templates learnt in a row that did not fit the delta after them. */
+  #fruitlessTemplates = 0;
   readonly #deltaFields: DeltaFields = {
     sequenceNumber: undefined,
     outputIndex: undefined,
@@ -474,8 +479,16 @@ class LiveStreamSpan implements StreamSpan {
     if (fields === undefined) {
       fields = readDeltaFields(data);
       if (!fields) return undefined;
-      // The first delta, or another kind of delta: its layout serves the ones that follow.
-      this.#deltaTemplate = deltaTemplateOf(data);
+      // The first delta, or another kind of delta: its layout serves the ones that follow. A
+      // stream whose deltas change layout every time stops learning after a few tries.
+      if (this.#fruitlessTemplates < MAX_FRUITLESS_TEMPLATES) {
+        this.#deltaTemplate = deltaTemplateOf(data);
+        this.#fruitlessTemplates += 1;
+      } else {
+        this.#deltaTemplate = undefined;
+      }
+    } else {
+      this.#fruitlessTemplates = 0;
     }
     // One facts object per stream for its deltas: nothing keeps an event's facts past event().
     const facts = this.#deltaFacts;
