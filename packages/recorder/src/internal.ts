@@ -14,7 +14,9 @@ export const APPEND_RAW: unique symbol = Symbol.for('tapedeck.recorder.append-ra
 
 /**
  * The signature of {@link APPEND_RAW}: chunks, or one segment of joined bytes with
- * `[offsetMs, byteLength]` pairs in `timings`, which the store may take over (`owned`).
+ * `[offsetMs, byteLength]` pairs in `timings`, which the store may take over (`owned`). A
+ * segment in shared memory is never owned: the caller reuses it once the returned promise
+ * settles, and the store must not keep a view of it past then.
  */
 export type AppendRaw = (
   spanId: string,
@@ -23,6 +25,10 @@ export type AppendRaw = (
     | {
         segment: { bytes: Uint8Array<ArrayBuffer>; timings: Float64Array<ArrayBuffer> };
         owned: boolean;
+      }
+    | {
+        segment: { bytes: Uint8Array<SharedArrayBuffer>; timings: Float64Array<ArrayBuffer> };
+        owned: false;
       },
 ) => Promise<{ events: number; dropped: number }>;
 

@@ -4,6 +4,7 @@ import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
 import { FetchInterceptor } from '@mswjs/interceptors/fetch';
 import type { TapedeckErrorCode, TapeHead, TapeOutcome, TapeStore } from '@tapedeck/types';
 import { detectFamily, requestHash, TapedeckError } from '@tapedeck/types';
+import { ArenaPool } from './arena-pool.js';
 import { TAPE_SPAN_ATTRIBUTE, type TapeKeys, tapeKeys } from './keys.js';
 import { type RedactOptions, redactHeaders, redactRequest } from './redact.js';
 import { type SessionHost, TapeSession } from './tape-session.js';
@@ -215,6 +216,7 @@ export function createRecorder({
 
   const host: SessionHost = {
     store,
+    arenas: new ArenaPool(),
     now,
     maxTapeBytes,
     report,

@@ -299,13 +299,17 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     );
   };
 
-  // The writer thread frames the bytes itself: nothing per event happens on this thread.
+  // The writer thread frames the bytes itself: nothing per event happens on this thread. A
+  // segment in shared memory travels as a view of it (neither copied nor transferred).
   const appendRaw: AppendRaw = (spanId, data) => {
     const owned = 'segment' in data && data.owned;
     const segment = 'segment' in data ? data.segment : joinSegment(data.chunks);
+    const buffer = segment.bytes.buffer;
     return write<{ events: number; dropped: number }>(
       { op: 'append', args: [spanId, { segment, frame: true }] },
-      owned && segment.bytes.byteLength >= TRANSFER_MIN_BYTES ? [segment.bytes.buffer] : [],
+      owned && buffer instanceof ArrayBuffer && segment.bytes.byteLength >= TRANSFER_MIN_BYTES
+        ? [buffer]
+        : [],
     );
   };
 

@@ -8,6 +8,7 @@ import type {
   TapeStore,
 } from '@tapedeck/types';
 import { detectFamily, TapedeckError } from '@tapedeck/types';
+import type { ArenaPool } from './arena-pool.js';
 import { APPEND_RAW, type AppendRaw } from './internal.js';
 import { type LearntKeys, learnStreamKeys } from './stream-keys.js';
 
@@ -16,12 +17,14 @@ const KEY_SCAN_EVENTS = 16;
 /** Unflushed bytes above which a stream flushes before the interval (bounds memory). */
 const EARLY_FLUSH_BYTES = 1024 * 1024;
 
-const EMPTY = new Uint8Array(0);
-/**
- * Segments smaller than this are copied out of the arena at a flush, and the arena is kept: a
- * small copy is cheaper than a new arena, and the store copies small segments anyway.
- */
-const KEEP_ARENA_BYTES = 64 * 1024;
+const NO_ARENA = new Uint8Array(new SharedArrayBuffer(0));
+
+/** The first `length` bytes of `arena`, copied into memory of their own. */
+function copyOf(arena: Uint8Array<SharedArrayBuffer>, length: number): Uint8Array<ArrayBuffer> {
+  const copy = new Uint8Array(length);
+  copy.set(arena.subarray(0, length));
+  return copy;
+}
 
 /** What a session needs from the recorder that owns it. */
 export interface SessionHost {
@@ -35,6 +38,8 @@ export interface SessionHost {
     context: Record<string, unknown>,
   ): void;
   requestEarlyFlush(session: TapeSession): void;
+  /** Where raw-mode sessions take the buffers their bytes are gathered in. */
+  arenas: ArenaPool;
   onEnded(session: TapeSession, outcome: TapeOutcome): void;
 }
 
@@ -69,7 +74,9 @@ export class TapeSession {
   private keyEvents: Array<{ data: string; type: string }> = [];
   /** Set when the store frames events itself. */
   private readonly appendRaw: AppendRaw | undefined;
-  private arena: Uint8Array<ArrayBuffer> = EMPTY;
+  private arena: Uint8Array<SharedArrayBuffer> = NO_ARENA;
+  /** True once the first chunk asked for an early flush, to learn the keys soon. */
+  private keyScanRequested = false;
   private arenaLength = 0;
   private lastSegmentBytes = 0;
   private timings: number[] = [];
@@ -92,7 +99,10 @@ export class TapeSession {
     this.spanId = head.spanId;
     this.family = head.family;
     const appendRaw = (host.store as { [APPEND_RAW]?: AppendRaw })[APPEND_RAW];
-    if (typeof appendRaw === 'function') this.appendRaw = appendRaw.bind(host.store);
+    if (typeof appendRaw === 'function') {
+      this.appendRaw = appendRaw.bind(host.store);
+      host.arenas.open();
+    }
     this.parser = createParser({
       // Framing finds event boundaries without decoding `data` until it is read. In raw mode
       // this parser only sees the first events (for keys); the store frames the rest.
@@ -148,12 +158,11 @@ export class TapeSession {
       // segment the store writes.
       const needed = this.arenaLength + length;
       if (this.arena.length < needed) {
-        // Sized from the last flush, so a steady stream allocates once per flush at most. Not
-        // zero-filled: only bytes copied in are ever read (zeroing cost more than the copy).
-        const grown = new Uint8Array(
-          Buffer.allocUnsafeSlow(Math.max(1024, this.lastSegmentBytes, needed * 2)).buffer,
-        );
+        // Sized from the last flush, so a steady stream takes one arena per flush.
+        const grown = this.host.arenas.acquire(Math.max(this.lastSegmentBytes, needed * 2));
         grown.set(this.arena.subarray(0, this.arenaLength));
+        // Until the keys are settled the key parser may hold views of the old arena.
+        if (this.keysSettled && this.arena !== NO_ARENA) this.host.arenas.release(this.arena);
         this.arena = grown;
       }
       this.arena.set(
@@ -167,6 +176,11 @@ export class TapeSession {
           offsetMs,
           bytes: this.arena.subarray(this.arenaLength, needed),
         });
+        if (!this.keyScanRequested) {
+          // Learn the keys soon, so the rest of the stream takes the plain path.
+          this.keyScanRequested = true;
+          this.host.requestEarlyFlush(this);
+        }
       }
       this.arenaLength = needed;
     } else {
@@ -184,7 +198,8 @@ export class TapeSession {
     this.pendingChunks = [];
     this.pendingBytes = 0;
     if (this.failed) {
-      this.takeSegment();
+      this.arenaLength = 0;
+      this.timings = [];
       return;
     }
     try {
@@ -217,15 +232,29 @@ export class TapeSession {
       ) {
         this.keysSettled = true;
       }
-      // Once the key parser is done, nothing else holds the arena: the store may take over a
-      // big segment, and a small one is copied out so the arena serves the next flush too.
-      const segment = this.takeSegment(this.keysSettled);
-      if (!segment) return;
-      const data = this.keysSettled
-        ? { segment, owned: true }
-        : { segment: { bytes: segment.bytes.slice(), timings: segment.timings }, owned: true };
+      if (this.arenaLength === 0) return;
+      const arena = this.arena;
+      const length = this.arenaLength;
+      const timings = Float64Array.from(this.timings);
+      this.lastSegmentBytes = Math.min(length + (length >> 3), EARLY_FLUSH_BYTES * 2);
+      this.arena = NO_ARENA;
+      this.arenaLength = 0;
+      this.timings = [];
+      // Once the key parser is done nothing else holds the arena: the writer thread reads the
+      // segment from the shared arena itself, which returns to the pool when that write has
+      // settled. Before that, the segment is a copy.
+      const shared = this.keysSettled;
+      const data: Parameters<AppendRaw>[1] = shared
+        ? { segment: { bytes: arena.subarray(0, length), timings }, owned: false }
+        : { segment: { bytes: copyOf(arena, length), timings }, owned: true };
       this.enqueue('append', async () => {
-        const { events, dropped } = await appendRaw(this.spanId, data);
+        let written: { events: number; dropped: number };
+        try {
+          written = await appendRaw(this.spanId, data);
+        } finally {
+          if (shared) this.host.arenas.release(arena);
+        }
+        const { events, dropped } = written;
         this.events += events;
         if (dropped > this.droppedReported) {
           this.droppedReported = dropped;
@@ -288,27 +317,8 @@ export class TapeSession {
         ...this.learnt,
       }),
     );
+    if (this.appendRaw) this.host.arenas.close();
     this.host.onEnded(this, outcome);
-  }
-
-  /**
-   * The bytes gathered since the last flush, as one segment. With `reuse`, a segment under
-   * {@link KEEP_ARENA_BYTES} is a copy and the arena stays for the next chunks; otherwise the
-   * segment is the arena itself and the next chunk starts a new one.
-   */
-  private takeSegment(reuse = false) {
-    if (this.arenaLength === 0) return undefined;
-    const length = this.arenaLength;
-    const keep = reuse && length < KEEP_ARENA_BYTES;
-    const segment = {
-      bytes: keep ? this.arena.slice(0, length) : this.arena.subarray(0, length),
-      timings: Float64Array.from(this.timings),
-    };
-    this.lastSegmentBytes = Math.min(length + (length >> 3), EARLY_FLUSH_BYTES * 2);
-    if (!keep) this.arena = EMPTY;
-    this.arenaLength = 0;
-    this.timings = [];
-    return segment;
   }
 
   private learnKeys(): void {

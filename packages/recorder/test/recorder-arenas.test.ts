@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createParser } from '@tapedeck/sse';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRecorder, createSqliteStore } from '../src/index.js';
+import { concatBytes, expectSameBytes, readChunks, splitEvery, startUpstream } from './upstream.js';
+
+const STREAMS = 12;
+const encoder = new TextEncoder();
+// Each stream has its own content and chunk size, so bytes from one arena showing up in another
+// stream's tape cannot go unnoticed.
+const streams = Array.from({ length: STREAMS }, (_, stream) =>
+  encoder.encode(
+    Array.from(
+      { length: 1500 + stream * 100 },
+      (_, index) =>
+        `event: delta.${stream}\ndata: {"stream":${stream},"index":${index},"text":"${String.fromCharCode(97 + stream).repeat(20 + ((index * 7) % 90))}"}\n\n`,
+    ).join(''),
+  ),
+);
+
+describe('pooled arenas', () => {
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  let directory: string;
+
+  beforeAll(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'tapedeck-arenas-'));
+    upstream = await startUpstream(({ url }) => {
+      const stream = Number(new URL(url, 'http://x').searchParams.get('stream'));
+      return { chunks: splitEvery(streams[stream]!, 997 + stream * 613), delayMs: 0 };
+    });
+  });
+  afterAll(async () => {
+    await upstream.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('concurrent streams flushed many times through reused arenas each keep exactly their bytes', async () => {
+    const store = createSqliteStore({ path: join(directory, 'tapes.sqlite') });
+    const errors: unknown[] = [];
+    // Flushing every few milliseconds sends many segments per stream, so arenas go back to the
+    // pool and are handed to other streams while all of them are still recording.
+    const recorder = createRecorder({
+      store,
+      flushIntervalMs: 2,
+      onError: (error) => errors.push(error),
+    });
+    const init = { method: 'POST', headers: { accept: 'text/event-stream' }, body: '{}' };
+    const received = await Promise.all(
+      streams.map(async (_, stream) =>
+        concatBytes(
+          await readChunks(
+            (await recorder.fetch(`${upstream.url}/v1/stream?stream=${stream}&end`, init)).body,
+          ),
+        ),
+      ),
+    );
+    await recorder.close();
+    for (const [stream, bytes] of streams.entries()) {
+      expectSameBytes(received[stream]!, bytes);
+      const { tapes } = await store.list({ urlContains: `stream=${stream}&` });
+      expect(tapes).toHaveLength(1);
+      const tape = await store.get(tapes[0]!.spanId);
+      expectSameBytes(tape!.raw, bytes);
+      const events: Array<{ data: string; type: string; byteStart: number; byteEnd: number }> = [];
+      const parser = createParser({
+        onEvent: ({ data, type, byteStart, byteEnd }) =>
+          events.push({ data, type, byteStart, byteEnd }),
+      });
+      parser.feed(bytes);
+      parser.end();
+      expect(
+        tape!.events.map(({ data, type, byteStart, byteEnd }) => ({
+          data,
+          type,
+          byteStart,
+          byteEnd,
+        })),
+      ).toEqual(events);
+    }
+    expect(errors).toEqual([]);
+    await store.close();
+  });
+});
