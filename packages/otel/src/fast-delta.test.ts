@@ -99,7 +99,9 @@ describe('readDeltaFieldsByTemplate', () => {
       logprobs: values.logprobs,
       obfuscation: values.obfuscation,
     };
-    for (const key of shape.order.includes('delta') ? shape.order : [...shape.order, 'delta' as const]) {
+    for (const key of shape.order.includes('delta')
+      ? shape.order
+      : [...shape.order, 'delta' as const]) {
       event[key] = valueByKey[key];
     }
     return JSON.stringify(event);
