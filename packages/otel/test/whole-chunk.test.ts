@@ -149,6 +149,66 @@ describe('a chunk that is one whole event', () => {
     );
   });
 
+  it('agrees with @tapedeck/sse on any bytes, invalid UTF-8 and stray CR or LF included', async () => {
+    const anyBytes = fc.uint8Array({ maxLength: 12 }).map((bytes) =>
+      // Mostly text-like bytes, with CR, LF and invalid sequences in the mix.
+      bytes.map((byte) =>
+        byte % 5 === 0 ? ([10, 13, 0xc3, 0xff, 0xe2][(byte % 25) / 5] ?? byte) : byte,
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(anyBytes, { minLength: 1, maxLength: 12 }), async (values) => {
+        const exporter = new InMemorySpanExporter();
+        const provider = new BasicTracerProvider({
+          spanProcessors: [new SimpleSpanProcessor(exporter)],
+          spanLimits: { eventCountLimit: 1000 },
+        });
+        // The first chunk teaches the layout; every later one is offered to the fast path.
+        const chunks = [encoder.encode('event: delta\ndata: first\n\n')];
+        for (const bytes of values) {
+          const prefix = encoder.encode('event: delta\ndata: ');
+          const chunk = new Uint8Array(prefix.length + bytes.length + 2);
+          chunk.set(prefix);
+          chunk.set(bytes, prefix.length);
+          chunk.set([10, 10], prefix.length + bytes.length);
+          chunks.push(chunk);
+        }
+        const traced = instrumentStream(streamOf(chunks), {
+          tracerProvider: provider,
+          family: 'sse',
+          events: 'all',
+          maxSpanEvents: 1000,
+          _internal: { now: steppingClock().now },
+        });
+        await readAll(traced);
+        const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+        let offset = 0;
+        for (const chunk of chunks) {
+          all.set(chunk, offset);
+          offset += chunk.length;
+        }
+        const expected: Array<{ type: string; index: number; dataLength: number }> = [];
+        const parser = createParser({
+          onEvent: (event) =>
+            expected.push({ type: event.type, index: event.index, dataLength: event.data.length }),
+        });
+        parser.feed(all);
+        parser.end();
+        const [span] = exporter.getFinishedSpans();
+        const recorded = (span?.events ?? [])
+          .filter((event) => event.name !== 'tapedeck.stream_end')
+          .map((event) => ({
+            type: event.attributes?.['sse.event'],
+            index: event.attributes?.['tapedeck.event.index'],
+            dataLength: event.attributes?.['tapedeck.data_length'],
+          }));
+        expect(recorded).toEqual(expected);
+        await provider.shutdown();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('keeps the last event id of the stream for events that carry none', async () => {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({
