@@ -34,17 +34,34 @@ describe('ArenaPool', () => {
     expect(pool.heldBytes).toBe(32 * 1024 * 1024);
   });
 
-  it('holds nothing once its last stream closes, and takes nothing back while unused', () => {
-    const pool = new ArenaPool();
+  it('lets go of everything once no stream has used it for idleMs, even arenas given back late', () => {
+    const timers: Array<{ callback: () => void; delayMs: number }> = [];
+    const pool = new ArenaPool({
+      idleMs: 1000,
+      schedule: (callback, delayMs) => timers.push({ callback, delayMs }),
+    });
     pool.open();
     pool.open();
-    const arena = pool.acquire(5000);
-    pool.release(arena);
+    const late = pool.acquire(5000);
+    pool.release(pool.acquire(5000));
     pool.close();
+    expect(timers).toHaveLength(0);
+    pool.close();
+    expect(timers.map((timer) => timer.delayMs)).toEqual([1000]);
+    // A new stream before the timer fires keeps the pool.
+    pool.open();
+    timers.shift()?.callback();
     expect(pool.heldBytes).toBe(8192);
     pool.close();
+    // The write of the last stream settles after it ended: its arena comes back, then all go.
+    pool.release(late);
+    expect(pool.heldBytes).toBe(16384);
+    expect(timers).toHaveLength(1);
+    timers.shift()?.callback();
     expect(pool.heldBytes).toBe(0);
     pool.release(pool.acquire(5000));
+    expect(timers).toHaveLength(1);
+    timers.shift()?.callback();
     expect(pool.heldBytes).toBe(0);
   });
 });

@@ -11,27 +11,53 @@ const MIN_ARENA_BYTES = 4 * 1024;
  *
  * Arenas are SharedArrayBuffers: a segment reaches the SQLite writer thread as a view of the
  * same memory (no copy, no transfer), and comes back to the pool once the write that carried it
- * has settled. Sizes are powers of two. While no stream uses the pool it holds nothing, so the
- * memory returns once recording stops.
+ * has settled. Sizes are powers of two. A second after the last stream ends the pool lets go of
+ * everything, so the memory returns once recording stops.
  */
 export class ArenaPool {
   private readonly free = new Map<number, SharedArrayBuffer[]>();
   private freeBytes = 0;
   private users = 0;
+  private emptyScheduled = false;
+  private readonly idleMs: number;
+  private readonly schedule: (callback: () => void, delayMs: number) => void;
+
+  /**
+   * @param idleMs - how long the pool keeps its arenas once no stream uses it: the next burst
+   *   of streams finds them mapped (new shared memory costs its pages again).
+   * @param schedule - the timer (tests inject one); the default does not keep the process alive.
+   */
+  constructor({
+    idleMs = 1000,
+    schedule = (callback, delayMs) => setTimeout(callback, delayMs).unref(),
+  }: {
+    idleMs?: number;
+    schedule?: (callback: () => void, delayMs: number) => void;
+  } = {}) {
+    this.idleMs = idleMs;
+    this.schedule = schedule;
+  }
 
   /** A stream starts using the pool. */
   open(): void {
     this.users += 1;
   }
 
-  /** A stream stops using the pool; the last one out empties it. */
+  /** A stream stops using the pool; once none has for `idleMs`, the pool empties. */
   close(): void {
-    this.users -= 1;
-    if (this.users <= 0) {
-      this.users = 0;
+    this.users = Math.max(0, this.users - 1);
+    if (this.users === 0) this.emptyWhenIdle();
+  }
+
+  private emptyWhenIdle(): void {
+    if (this.emptyScheduled) return;
+    this.emptyScheduled = true;
+    this.schedule(() => {
+      this.emptyScheduled = false;
+      if (this.users > 0) return;
       this.free.clear();
       this.freeBytes = 0;
-    }
+    }, this.idleMs);
   }
 
   /** An arena of at least `minBytes` bytes; its contents are whatever the last user left. */
@@ -50,7 +76,7 @@ export class ArenaPool {
   release(arena: Uint8Array<SharedArrayBuffer>): void {
     const buffer = arena.buffer;
     const size = buffer.byteLength;
-    if (this.users === 0 || this.freeBytes + size > MAX_FREE_BYTES) return;
+    if (this.freeBytes + size > MAX_FREE_BYTES) return;
     let list = this.free.get(size);
     if (!list) {
       list = [];
@@ -58,6 +84,8 @@ export class ArenaPool {
     }
     list.push(buffer);
     this.freeBytes += size;
+    // A write that settles after the last stream ended still hands its arena back.
+    if (this.users === 0) this.emptyWhenIdle();
   }
 
   /** Bytes held for reuse (for tests). */
