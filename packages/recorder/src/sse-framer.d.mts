@@ -17,6 +17,8 @@ export declare const FRAMER_MAX_EVENT_BYTES: number;
 /** An incremental SSE framer that finds events without decoding their data. */
 export interface Framer {
   feed(chunk: Uint8Array, offsetMs: number): FramedEvent[];
+  /** Like `feed`, but the completed events wait for the next `take` or `feed`. */
+  add(chunk: Uint8Array, offsetMs: number): void;
   end(offsetMs: number): FramedEvent[];
   take(): FramedEvent[];
   dropped(): number;

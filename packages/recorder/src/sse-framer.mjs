@@ -252,41 +252,55 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
     offset = base + length;
   };
 
+  /** @param {Uint8Array} chunk @param {number} offsetMs */
+  const add = (chunk, offsetMs) => {
+    currentOffsetMs = offsetMs;
+    let bytes = chunk;
+    if (!bomChecked) {
+      if (bomHeld !== null) {
+        const joined = new Uint8Array(bomHeld.length + bytes.length);
+        joined.set(bomHeld);
+        joined.set(bytes, bomHeld.length);
+        bytes = joined;
+        bomHeld = null;
+      }
+      const checkable = Math.min(bytes.length, 3);
+      let matches = true;
+      for (let i = 0; i < checkable; i++) if (bytes[i] !== BOM[i]) matches = false;
+      if (matches && checkable < 3) {
+        bomHeld = bytes.slice();
+        return;
+      }
+      bomChecked = true;
+      if (matches) {
+        offset = 3;
+        lineStart = 3;
+        startBlock(3);
+        bytes = bytes.subarray(3);
+      }
+    }
+    if (bytes.length > 0) process(bytes);
+  };
+
   return {
     /**
+     * Frames `chunk`, stamping the events it completes with `offsetMs`, and returns every event
+     * completed since the last `feed` or `take`.
      * @param {Uint8Array} chunk
      * @param {number} offsetMs
      * @returns {FramedEvent[]}
      */
     feed(chunk, offsetMs) {
-      currentOffsetMs = offsetMs;
-      let bytes = chunk;
-      if (!bomChecked) {
-        if (bomHeld !== null) {
-          const joined = new Uint8Array(bomHeld.length + bytes.length);
-          joined.set(bomHeld);
-          joined.set(bytes, bomHeld.length);
-          bytes = joined;
-          bomHeld = null;
-        }
-        const checkable = Math.min(bytes.length, 3);
-        let matches = true;
-        for (let i = 0; i < checkable; i++) if (bytes[i] !== BOM[i]) matches = false;
-        if (matches && checkable < 3) {
-          bomHeld = bytes.slice();
-          return this.take();
-        }
-        bomChecked = true;
-        if (matches) {
-          offset = 3;
-          lineStart = 3;
-          startBlock(3);
-          bytes = bytes.subarray(3);
-        }
-      }
-      if (bytes.length > 0) process(bytes);
+      add(chunk, offsetMs);
       return this.take();
     },
+    /**
+     * Frames `chunk` like `feed` but keeps the events it completes for the next `take` (several
+     * chunks, one array).
+     * @param {Uint8Array} chunk
+     * @param {number} offsetMs
+     */
+    add,
     /**
      * Ends the stream; an unterminated last event is not dispatched (as the spec says).
      * @param {number} offsetMs

@@ -127,4 +127,27 @@ describe('createFramer (the writer thread’s framer)', () => {
       { numRuns: 400 },
     );
   });
+
+  it('add then take gives what feed gives, chunk by chunk', () => {
+    fc.assert(
+      fc.property(stream, fc.array(fc.nat(400), { maxLength: 8 }), (text, rawCuts) => {
+        const bytes = encoder.encode(text);
+        const cuts = rawCuts.map((cut) => cut % (bytes.length + 1)).sort((a, b) => a - b);
+        const feeding = createFramer();
+        const adding = createFramer();
+        const fed: FramedEvent[] = [];
+        let start = 0;
+        for (const [index, cut] of [...cuts, bytes.length].entries()) {
+          if (cut > start) {
+            fed.push(...feeding.feed(bytes.subarray(start, cut), index));
+            adding.add(bytes.subarray(start, cut), index);
+          }
+          start = Math.max(start, cut);
+        }
+        expect(adding.take()).toEqual(fed);
+        expect(adding.end(99)).toEqual(feeding.end(99));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../src/index.js';
+import { APPEND_RAW, type AppendRaw } from '../src/internal.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'tapedeck-raw-append-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+const head = (spanId: string) => ({
+  schemaVersion: 1 as const,
+  spanId,
+  traceId: '0af7651916cd43dd8448eb211c80319c',
+  family: 'sse' as const,
+  request: { method: 'POST', url: 'http://127.0.0.1/stream', headers: {}, body: null },
+  requestHash: 'h',
+  response: { status: 200, statusText: 'OK', headers: {} },
+  startedAt: 1,
+});
+
+describe('the SQLite store framing raw segments on its writer thread', () => {
+  it('indexes a single chunk of 131,072 events', async () => {
+    const store = createSqliteStore({ path: join(directory, 'many.sqlite') });
+    const appendRaw = (store as unknown as { [APPEND_RAW]: AppendRaw })[APPEND_RAW];
+    const count = 131_072;
+    const bytes = new TextEncoder().encode('data:x\n\n'.repeat(count));
+    await store.put(head('00f067aa0ba902b7'));
+    const written = await appendRaw('00f067aa0ba902b7', {
+      segment: { bytes, timings: new Float64Array([5, bytes.byteLength]) },
+      owned: false,
+    });
+    expect(written).toEqual({ events: count, dropped: 0 });
+    await store.finish('00f067aa0ba902b7', { outcome: 'complete', durationMs: 9 });
+    const tape = await store.get('00f067aa0ba902b7');
+    expect(tape?.eventCount).toBe(count);
+    expect(tape?.events.at(-1)).toMatchObject({
+      index: count - 1,
+      data: 'x',
+      byteStart: bytes.byteLength - 8,
+      byteEnd: bytes.byteLength,
+    });
+    await store.close();
+  });
+
+  it('frames a segment in shared memory like the same bytes in private memory', async () => {
+    const store = createSqliteStore({ path: join(directory, 'shared.sqlite') });
+    const appendRaw = (store as unknown as { [APPEND_RAW]: AppendRaw })[APPEND_RAW];
+    const text = 'event: a\ndata: 1\n\nid: 7\ndata: two\r\n\r\n: note\ndata: 3\r\r';
+    const bytes = new TextEncoder().encode(text);
+    const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength + 16));
+    shared.set(bytes, 16);
+    const timings = new Float64Array([1, 10, 2, bytes.byteLength - 10]);
+    const ids = ['1111111111111111', '2222222222222222'];
+    for (const id of ids) await store.put(head(id));
+    await appendRaw(ids[0]!, { segment: { bytes, timings }, owned: false });
+    await appendRaw(ids[1]!, {
+      segment: { bytes: shared.subarray(16), timings },
+      owned: false,
+    });
+    for (const id of ids) await store.finish(id, { outcome: 'complete', durationMs: 3 });
+    const [fromPrivate, fromShared] = await Promise.all(ids.map((id) => store.get(id)));
+    expect(fromShared?.events).toEqual(fromPrivate?.events);
+    expect(fromShared?.events.map((event) => event.data)).toEqual(['1', 'two', '3']);
+    expect(Buffer.from(fromShared!.raw).toString()).toBe(text);
+    await store.close();
+  });
+});
