@@ -33,6 +33,25 @@ export type AppendRaw = (
 ) => Promise<{ events: number; dropped: number }>;
 
 /**
+ * An optional store method appending one raw segment to each of several tapes in one call (the
+ * SQLite store sends them to its writer thread as one operation): the recorder hands a whole
+ * flush tick of every stream over at once, so a tick costs one promise, not a few per stream.
+ */
+export const APPEND_RAW_MANY: unique symbol = Symbol.for('tapedeck.recorder.append-raw-many');
+
+/**
+ * The signature of {@link APPEND_RAW_MANY}: parallel arrays, one entry per tape, `timings` as in
+ * {@link AppendRaw}. Segments may be views of shared memory the caller reuses once the returned
+ * promise settles. Resolves with one result per tape, in order: what {@link AppendRaw} resolves
+ * with, or the error that append failed with.
+ */
+export type AppendRawMany = (
+  spanIds: string[],
+  segments: Uint8Array[],
+  timings: number[][],
+) => Promise<Array<{ events: number; dropped: number } | Error>>;
+
+/**
  * Events packed for a cheap trip to the writer thread: per event, six numbers (index, offsetMs,
  * byteStart, byteEnd, retry or -1, 1 when `data` is included) and three string lengths (type,
  * id, data); the strings concatenated in that order.

@@ -5,6 +5,7 @@ import { FetchInterceptor } from '@mswjs/interceptors/fetch';
 import type { TapedeckErrorCode, TapeHead, TapeOutcome, TapeStore } from '@tapedeck/types';
 import { detectFamily, requestHash, TapedeckError } from '@tapedeck/types';
 import { ArenaPool } from './arena-pool.js';
+import { APPEND_RAW_MANY, type AppendRawMany } from './internal.js';
 import { TAPE_SPAN_ATTRIBUTE, type TapeKeys, tapeKeys } from './keys.js';
 import { type RedactOptions, redactHeaders, redactRequest } from './redact.js';
 import { type SessionHost, TapeSession } from './tape-session.js';
@@ -30,6 +31,15 @@ export interface RecorderOptions {
   flushIntervalMs?: number;
   /** Bytes recorded per tape at most (default 64 MiB); the stream itself is never cut. */
   maxTapeBytes?: number;
+  /**
+   * Bytes the recorder may hold across all its streams that the store has not written yet
+   * (default 64 MiB): what bounds its memory when the store falls behind (a slow disk, a busy
+   * writer thread). A chunk that would go beyond it is still handed to the consumer unchanged,
+   * but its tape records nothing more: it ends `incomplete` with what it had, the error says
+   * where it stopped, `onError` is told and `stats().dropped` counts it. The consumer is never
+   * blocked or delayed.
+   */
+  maxBufferedBytes?: number;
   /** For tests: the clock (epoch ms), the flush timer and the sampling dice. */
   _internal?: {
     now?: () => number;
@@ -52,6 +62,8 @@ export interface RecorderStats {
   events: number;
   /** Failures reported to `onError`. */
   errors: number;
+  /** Tapes that stopped recording because `maxBufferedBytes` was reached. */
+  dropped: number;
 }
 
 /** A recorder: see {@link createRecorder}. */
@@ -160,6 +172,7 @@ export function createRecorder({
   onError,
   flushIntervalMs = 100,
   maxTapeBytes = 64 * 1024 * 1024,
+  maxBufferedBytes = 64 * 1024 * 1024,
   _internal = {},
 }: RecorderOptions): Recorder {
   if (!store || typeof store.put !== 'function') {
@@ -190,6 +203,7 @@ export function createRecorder({
     bytes: 0,
     events: 0,
     errors: 0,
+    dropped: 0,
   };
   let timer: { stop(): void } | undefined;
   let closed = false;
@@ -214,11 +228,88 @@ export function createRecorder({
     for (const session of active) session.flush();
   };
 
+  const appendRawMany = (store as { [APPEND_RAW_MANY]?: AppendRawMany })[APPEND_RAW_MANY];
+  // The tick's raw appends, gathered in parallel arrays: one store call per tick, and nothing
+  // allocated per stream that outlives the write.
+  let batchSessions: TapeSession[] = [];
+  let batchSpanIds: string[] = [];
+  let batchSegments: Uint8Array[] = [];
+  let batchTimings: number[][] = [];
+  let batchArenas: Array<Uint8Array<SharedArrayBuffer> | undefined> = [];
+  let batchBytes = 0;
+  let batchSettled: Promise<void> | undefined;
+  let settleBatch: (() => void) | undefined;
+
+  const submitRaw = () => {
+    const sessions = batchSessions;
+    if (sessions.length === 0 || !appendRawMany) return;
+    const arenas = batchArenas;
+    const bytes = batchBytes;
+    const settle = settleBatch;
+    const call = appendRawMany.call(store, batchSpanIds, batchSegments, batchTimings);
+    batchSessions = [];
+    batchSpanIds = [];
+    batchSegments = [];
+    batchTimings = [];
+    batchArenas = [];
+    batchBytes = 0;
+    batchSettled = undefined;
+    settleBatch = undefined;
+    const finish = (results: Array<{ events: number; dropped: number } | Error> | Error) => {
+      for (const arena of arenas) if (arena) host.arenas.release(arena);
+      host.written(bytes);
+      for (let index = 0; index < sessions.length; index++) {
+        const result = results instanceof Error ? results : results[index];
+        const session = sessions[index] as TapeSession;
+        try {
+          session.rawWritten(result ?? new Error('the store returned no result for this append'));
+        } catch (error) {
+          report('RECORDER_FAILURE', `recording failed: ${describe(error)}`, error, {
+            tapeId: session.spanId,
+          });
+        }
+      }
+      settle?.();
+    };
+    call.then(finish, (error: unknown) =>
+      finish(error instanceof Error ? error : new Error(describe(error))),
+    );
+  };
+
   const host: SessionHost = {
     store,
     arenas: new ArenaPool(),
     now,
     maxTapeBytes,
+    maxBufferedBytes,
+    heldBytes: 0,
+    written(bytes) {
+      host.heldBytes -= bytes;
+    },
+    onDropped() {
+      counters.dropped += 1;
+    },
+    submitRaw,
+    ...(appendRawMany
+      ? {
+          queueRaw(session, segment, timings, arena) {
+            if (!batchSettled) {
+              batchSettled = new Promise<void>((resolve) => {
+                settleBatch = resolve;
+              });
+              // Everything flushed in this tick goes in one call.
+              queueMicrotask(submitRaw);
+            }
+            batchSessions.push(session);
+            batchSpanIds.push(session.spanId);
+            batchSegments.push(segment);
+            batchTimings.push(timings);
+            batchArenas.push(arena);
+            batchBytes += segment.byteLength;
+            return batchSettled;
+          },
+        }
+      : {}),
     report,
     requestEarlyFlush(session) {
       if (earlyFlush) {

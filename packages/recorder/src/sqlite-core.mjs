@@ -828,6 +828,32 @@ export function createTapeCore(db) {
   );
 
   /**
+   * Frames and appends one raw segment per tape, each in its own savepoint (one failing append
+   * leaves the others written), and returns one result per tape in order.
+   * @param {string[]} spanIds
+   * @param {Uint8Array[]} segments
+   * @param {Float64Array[]} timings
+   */
+  function appendMany(spanIds, segments, timings) {
+    return spanIds.map((spanId, index) => {
+      try {
+        return {
+          ok: true,
+          value: runInSavepoint({
+            op: 'append',
+            args: [
+              spanId,
+              { segment: { bytes: segments[index], timings: timings[index] }, frame: true },
+            ],
+          }),
+        };
+      } catch (error) {
+        return { ok: false, error: serializeError(error) };
+      }
+    });
+  }
+
+  /**
    * Runs one operation by name.
    * @param {{op: string; args: any[]}} operation
    */
@@ -837,6 +863,8 @@ export function createTapeCore(db) {
         return put(args[0]);
       case 'append':
         return append(args[0], args[1]);
+      case 'appendMany':
+        return appendMany(args[0], args[1], args[2]);
       case 'finish':
         return finish(args[0], args[1]);
       case 'get':

@@ -14,7 +14,9 @@ import { TapedeckError } from '@tapedeck/types';
 import {
   APPEND_PACKED,
   APPEND_RAW,
+  APPEND_RAW_MANY,
   type AppendRaw,
+  type AppendRawMany,
   EventPacker,
   type PackedEvents,
 } from './internal.js';
@@ -313,12 +315,29 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     );
   };
 
-  const store: TapeStore & { [APPEND_PACKED]: typeof appendPacked; [APPEND_RAW]: AppendRaw } = {
+  const appendRawMany: AppendRawMany = async (spanIds, segments, timings) => {
+    const results = await write<BatchResult[]>({
+      op: 'appendMany',
+      args: [spanIds, segments, timings],
+    });
+    return results.map((result) =>
+      result.ok
+        ? (result.value as { events: number; dropped: number })
+        : toTapedeckError(result.error, path, 'append'),
+    );
+  };
+
+  const store: TapeStore & {
+    [APPEND_PACKED]: typeof appendPacked;
+    [APPEND_RAW]: AppendRaw;
+    [APPEND_RAW_MANY]: AppendRawMany;
+  } = {
     put: (tape: TapeHead | Tape) => write({ op: 'put', args: [tape] }),
     append: (spanId: string, data: TapeAppend) =>
       appendPacked(spanId, { chunks: data.chunks, packedEvents: packEvents(data.events) }),
     [APPEND_PACKED]: appendPacked,
     [APPEND_RAW]: appendRaw,
+    [APPEND_RAW_MANY]: appendRawMany,
     finish: (spanId: string, finish: TapeFinish) => write({ op: 'finish', args: [spanId, finish] }),
     get: (id: string) => read<Tape | undefined>({ op: 'get', args: [id] }),
     list: (query: TapeListQuery = {}) =>

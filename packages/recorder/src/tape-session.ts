@@ -41,6 +41,32 @@ export interface SessionHost {
   /** Where raw-mode sessions take the buffers their bytes are gathered in. */
   arenas: ArenaPool;
   onEnded(session: TapeSession, outcome: TapeOutcome): void;
+  /**
+   * Bytes every session of the recorder holds that the store has not taken yet (gathered, or
+   * in a write that has not settled). A session adds a chunk's bytes, and the host takes them
+   * off through {@link SessionHost.written}.
+   */
+  heldBytes: number;
+  /** The most {@link SessionHost.heldBytes} may reach; a chunk beyond it stops the recording. */
+  maxBufferedBytes: number;
+  /** `bytes` the store has taken (or that will never reach it). */
+  written(bytes: number): void;
+  /** A session stopped recording because the recorder's buffer budget was spent. */
+  onDropped(session: TapeSession): void;
+  /**
+   * Present when the store appends raw segments of many tapes in one call: queues this
+   * session's segment for the current tick's batch and returns the promise of that batch. The
+   * host calls {@link TapeSession.rawWritten} with the result and releases `arena` (when given)
+   * once the batch has settled.
+   */
+  queueRaw?(
+    session: TapeSession,
+    segment: Uint8Array,
+    timings: number[],
+    arena: Uint8Array<SharedArrayBuffer> | undefined,
+  ): Promise<void>;
+  /** Sends the queued batch now (a session's later writes must follow its appends). */
+  submitRaw(): void;
 }
 
 /**
@@ -63,9 +89,14 @@ export class TapeSession {
   bytes = 0;
   events = 0;
 
-  private readonly head: TapeHead;
+  /** Until the head is written: after that only its start time is needed. */
+  private head: TapeHead | undefined;
+  private readonly startedAt: number;
   private readonly host: SessionHost;
-  private readonly parser: SseParser;
+  /** Until the keys are settled in raw mode (then nothing reads it again). */
+  private parser: SseParser | undefined;
+  /** Why recording stopped before the stream ended, for the finish record. */
+  private stoppedBecause: string | undefined;
   private pendingChunks: Array<{ offsetMs: number; bytes: Uint8Array }> = [];
   private pendingBytes = 0;
   private parsedEvents: TapeEvent[] = [];
@@ -95,6 +126,7 @@ export class TapeSession {
 
   constructor(head: TapeHead, host: SessionHost) {
     this.head = head;
+    this.startedAt = head.startedAt;
     this.host = host;
     this.spanId = head.spanId;
     this.family = head.family;
@@ -140,8 +172,13 @@ export class TapeSession {
   onChunk(bytes: Uint8Array): void {
     if (this.ended || this.truncated) return;
     this.keepTail(bytes);
-    const offsetMs = Math.max(0, this.host.now() - this.head.startedAt);
-    const room = this.host.maxTapeBytes - this.bytes;
+    const host = this.host;
+    if (host.heldBytes + bytes.byteLength > host.maxBufferedBytes) {
+      this.stopForBudget();
+      return;
+    }
+    const offsetMs = Math.max(0, host.now() - this.startedAt);
+    const room = host.maxTapeBytes - this.bytes;
     let length = bytes.byteLength;
     if (length > room) {
       length = room;
@@ -188,25 +225,45 @@ export class TapeSession {
     }
     this.bytes += length;
     this.pendingBytes += length;
-    if (this.pendingBytes >= EARLY_FLUSH_BYTES) this.host.requestEarlyFlush(this);
+    host.heldBytes += length;
+    if (this.pendingBytes >= EARLY_FLUSH_BYTES) host.requestEarlyFlush(this);
+  }
+
+  /**
+   * The recorder holds more unwritten bytes than its budget (the store is behind): rather than
+   * buffer without end, this tape keeps what it has and records nothing more.
+   */
+  private stopForBudget(): void {
+    this.truncated = true;
+    this.stoppedBecause = `recording stopped at byte ${this.bytes}: the recorder held more than maxBufferedBytes (${this.host.maxBufferedBytes}) not yet written`;
+    this.host.report(
+      'RECORDER_FAILURE',
+      `tape ${this.spanId}: the store is behind and the recorder already holds maxBufferedBytes (${this.host.maxBufferedBytes}) not yet written; the rest of this stream is not recorded`,
+      undefined,
+      { tapeId: this.spanId, byteOffset: this.bytes },
+    );
+    this.host.onDropped(this);
   }
 
   /** Parses what arrived since the last flush and queues the store writes. */
   flush(): void {
     const chunks = this.pendingChunks;
     if (chunks.length === 0 && this.arenaLength === 0 && this.headWritten) return;
-    this.pendingChunks = [];
+    if (chunks.length > 0) this.pendingChunks = [];
+    const pendingBytes = this.pendingBytes;
     this.pendingBytes = 0;
     if (this.failed) {
+      this.host.written(pendingBytes);
       this.arenaLength = 0;
       this.timings = [];
       return;
     }
     try {
-      if (!this.keysSettled) {
+      const parser = this.parser;
+      if (!this.keysSettled && parser) {
         for (const chunk of chunks) {
           this.currentOffsetMs = chunk.offsetMs;
-          this.parser.feed(chunk.bytes);
+          parser.feed(chunk.bytes);
           // In raw mode the leading events are all this parser is for.
           if (this.appendRaw && this.firstEvents.length >= KEY_SCAN_EVENTS) break;
         }
@@ -226,16 +283,22 @@ export class TapeSession {
     const appendRaw = this.appendRaw;
     if (appendRaw) {
       if (
-        this.firstEvents.length >= KEY_SCAN_EVENTS ||
-        this.learnt.upstreamSpanId ||
-        this.learnt.responseId
+        !this.keysSettled &&
+        (this.firstEvents.length >= KEY_SCAN_EVENTS ||
+          this.learnt.upstreamSpanId ||
+          this.learnt.responseId)
       ) {
         this.keysSettled = true;
+        // Nothing reads the key parser or its events again: let them go with the stream still
+        // open, not when it ends.
+        this.parser = undefined;
+        this.firstEvents = [];
+        this.keyEvents = [];
       }
       if (this.arenaLength === 0) return;
       const arena = this.arena;
       const length = this.arenaLength;
-      const timings = Float64Array.from(this.timings);
+      const timings = this.timings;
       this.lastSegmentBytes = Math.min(length + (length >> 3), EARLY_FLUSH_BYTES * 2);
       this.arena = NO_ARENA;
       this.arenaLength = 0;
@@ -244,35 +307,71 @@ export class TapeSession {
       // segment from the shared arena itself, which returns to the pool when that write has
       // settled. Before that, the segment is a copy.
       const shared = this.keysSettled;
+      const bytes = shared ? arena.subarray(0, length) : copyOf(arena, length);
+      if (this.host.queueRaw) {
+        // The whole tick of every stream goes to the store as one call.
+        this.chain = this.host.queueRaw(this, bytes, timings, shared ? arena : undefined);
+        return;
+      }
       const data: Parameters<AppendRaw>[1] = shared
-        ? { segment: { bytes: arena.subarray(0, length), timings }, owned: false }
-        : { segment: { bytes: copyOf(arena, length), timings }, owned: true };
-      this.enqueue('append', async () => {
-        let written: { events: number; dropped: number };
-        try {
-          written = await appendRaw(this.spanId, data);
-        } finally {
-          if (shared) this.host.arenas.release(arena);
-        }
-        const { events, dropped } = written;
-        this.events += events;
-        if (dropped > this.droppedReported) {
-          this.droppedReported = dropped;
-          this.host.report(
-            'RECORDER_FAILURE',
-            `tape ${this.spanId}: ${dropped} event(s) over the 16 MiB event limit were not indexed; their bytes are on the tape`,
-            undefined,
-            { tapeId: this.spanId },
-          );
-        }
-      });
+        ? {
+            segment: {
+              bytes: bytes as Uint8Array<SharedArrayBuffer>,
+              timings: Float64Array.from(timings),
+            },
+            owned: false,
+          }
+        : {
+            segment: {
+              bytes: bytes as Uint8Array<ArrayBuffer>,
+              timings: Float64Array.from(timings),
+            },
+            owned: true,
+          };
+      this.enqueue(
+        'append',
+        async () => {
+          let written: { events: number; dropped: number };
+          try {
+            written = await appendRaw(this.spanId, data);
+          } finally {
+            if (shared) this.host.arenas.release(arena);
+          }
+          this.rawWritten(written);
+        },
+        length,
+      );
       return;
     }
     const events = this.parsedEvents;
     this.parsedEvents = [];
     if (chunks.length === 0 && events.length === 0) return;
     this.events += events.length;
-    this.enqueue('append', () => this.host.store.append(this.spanId, { chunks, events }));
+    let bytes = 0;
+    for (const chunk of chunks) bytes += chunk.bytes.byteLength;
+    this.enqueue('append', () => this.host.store.append(this.spanId, { chunks, events }), bytes);
+  }
+
+  /**
+   * Takes the store's answer to a raw append: the events it completed, or the error it failed
+   * with (then the tape takes no more writes, as with any failed write).
+   */
+  rawWritten(written: { events: number; dropped: number } | Error): void {
+    if (written instanceof Error) {
+      this.writeFailed('append', written);
+      return;
+    }
+    const { events, dropped } = written;
+    this.events += events;
+    if (dropped > this.droppedReported) {
+      this.droppedReported = dropped;
+      this.host.report(
+        'RECORDER_FAILURE',
+        `tape ${this.spanId}: ${dropped} event(s) over the 16 MiB event limit were not indexed; their bytes are on the tape`,
+        undefined,
+        { tapeId: this.spanId },
+      );
+    }
   }
 
   /**
@@ -302,11 +401,15 @@ export class TapeSession {
     this.flush();
     this.ended = true;
     try {
-      this.parser.end();
+      this.parser?.end();
     } catch {}
     this.appendParsed([]);
-    const durationMs = Math.max(0, this.host.now() - this.head.startedAt);
+    // The finish must reach the store after this tape's appends queued for the tick's batch.
+    this.host.submitRaw();
+    const durationMs = Math.max(0, this.host.now() - this.startedAt);
+    if (this.stoppedBecause) outcome = 'incomplete';
     const finishError =
+      this.stoppedBecause ??
       error ??
       (this.truncated ? `truncated at maxTapeBytes (${this.host.maxTapeBytes})` : undefined);
     this.enqueue('finish', () =>
@@ -323,7 +426,7 @@ export class TapeSession {
 
   private learnKeys(): void {
     // The events decide the family (they are what the server sent) until the head is written.
-    if (!this.headWritten && this.firstEvents.length > 0) {
+    if (!this.headWritten && this.head && this.firstEvents.length > 0) {
       const { method, url, body } = this.head.request;
       this.family = detectFamily({ url, method, body }, this.firstEvents);
     }
@@ -334,31 +437,39 @@ export class TapeSession {
   }
 
   private writeHeadOnce(): void {
-    if (this.headWritten) return;
+    if (this.headWritten || !this.head) return;
     this.headWritten = true;
     const head: TapeHead = { ...this.head, family: this.family };
+    this.head = undefined;
     if (this.learnt.upstreamSpanId) head.upstreamSpanId = this.learnt.upstreamSpanId;
     if (this.learnt.responseId) head.responseId = this.learnt.responseId;
     if (this.learnt.model && !head.model) head.model = this.learnt.model;
     this.enqueue('put', () => this.host.store.put(head));
   }
 
-  private enqueue(operation: string, write: () => Promise<void>): void {
+  private writeFailed(operation: string, error: unknown): void {
+    // One failed write means later ones would only fail after it (no tape, gaps in bytes).
+    if (this.failed) return;
+    this.failed = true;
+    const detail = TapedeckError.isInstance(error) ? error.message : String(error);
+    this.host.report(
+      'STORE_FAILURE',
+      `store.${operation} failed for tape ${this.spanId}: ${detail}`,
+      error,
+      { tapeId: this.spanId },
+    );
+  }
+
+  /** Queues a store write; `bytes` is how much of the held bytes it carries. */
+  private enqueue(operation: string, write: () => Promise<void>, bytes = 0): void {
     const attempt = async () => {
-      if (this.failed) return;
       try {
+        if (this.failed) return;
         await write();
       } catch (error) {
-        // One failed write means later ones would only fail after it (no tape, gaps in bytes).
-        if (this.failed) return;
-        this.failed = true;
-        const detail = TapedeckError.isInstance(error) ? error.message : String(error);
-        this.host.report(
-          'STORE_FAILURE',
-          `store.${operation} failed for tape ${this.spanId}: ${detail}`,
-          error,
-          { tapeId: this.spanId },
-        );
+        this.writeFailed(operation, error);
+      } finally {
+        if (bytes > 0) this.host.written(bytes);
       }
     };
     if (this.appendRaw) {

@@ -82,4 +82,40 @@ describe('pooled arenas', () => {
     expect(errors).toEqual([]);
     await store.close();
   });
+
+  it('with the SQLite store, maxBufferedBytes stops the tapes, never the streams', async () => {
+    const store = createSqliteStore({ path: join(directory, 'budget.sqlite') });
+    const errors: Array<{ code: string; message: string }> = [];
+    // A budget smaller than any chunk: every tape stops at its first chunk.
+    const recorder = createRecorder({
+      store,
+      maxBufferedBytes: 1,
+      onError: (error) => errors.push(error),
+    });
+    const init = { method: 'POST', headers: { accept: 'text/event-stream' }, body: '{}' };
+    const received = await Promise.all(
+      [0, 1, 2].map(async (stream) =>
+        concatBytes(
+          await readChunks(
+            (await recorder.fetch(`${upstream.url}/v1/stream?stream=${stream}&budget`, init)).body,
+          ),
+        ),
+      ),
+    );
+    await recorder.close();
+    for (const stream of [0, 1, 2]) expectSameBytes(received[stream]!, streams[stream]!);
+    const { tapes } = await store.list({ urlContains: 'budget' });
+    expect(tapes.map((tape) => [tape.outcome, tape.byteLength])).toEqual([
+      ['incomplete', 0],
+      ['incomplete', 0],
+      ['incomplete', 0],
+    ]);
+    expect(errors.map((error) => error.code)).toEqual([
+      'RECORDER_FAILURE',
+      'RECORDER_FAILURE',
+      'RECORDER_FAILURE',
+    ]);
+    expect(recorder.stats()).toMatchObject({ dropped: 3, recorded: 3 });
+    await store.close();
+  });
 });

@@ -106,6 +106,36 @@ describe('recorder options', () => {
     ]);
   });
 
+  it('maxBufferedBytes stops a tape (not the stream) once the store is that far behind, and counts it', async () => {
+    const store = createMemoryStore();
+    const errors: TapedeckError[] = [];
+    // No flush timer: nothing is written while the stream runs, so every recorded byte is held.
+    const recorder = createRecorder({
+      store,
+      maxBufferedBytes: 150,
+      onError: (error) => errors.push(error),
+      _internal: { setInterval: () => ({ stop() {} }) },
+    });
+    expectSameBytes(
+      await readAll(await recorder.fetch(`${upstream.url}/v2/call/stream?budget`, init)),
+      opperBytes,
+    );
+    await recorder.close();
+    const [summary] = (await store.list()).tapes;
+    const tape = await store.get(summary!.spanId);
+    const kept = tape!.raw.byteLength;
+    expect(kept).toBeLessThanOrEqual(150);
+    expectSameBytes(tape!.raw, opperBytes.subarray(0, kept));
+    expect(tape).toMatchObject({
+      outcome: 'incomplete',
+      error: `recording stopped at byte ${kept}: the recorder held more than maxBufferedBytes (150) not yet written`,
+    });
+    expect(errors.map((error) => [error.code, error.context.tapeId])).toEqual([
+      ['RECORDER_FAILURE', tape?.spanId],
+    ]);
+    expect(recorder.stats()).toMatchObject({ dropped: 1, byOutcome: { incomplete: 1 } });
+  });
+
   it('without an active span, tapes get fresh W3C-valid ids', async () => {
     const store = createMemoryStore();
     const recorder = createRecorder({ store });

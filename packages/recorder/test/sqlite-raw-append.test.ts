@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../src/index.js';
-import { APPEND_RAW, type AppendRaw } from '../src/internal.js';
+import {
+  APPEND_RAW,
+  APPEND_RAW_MANY,
+  type AppendRaw,
+  type AppendRawMany,
+} from '../src/internal.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'tapedeck-raw-append-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -63,6 +68,49 @@ describe('the SQLite store framing raw segments on its writer thread', () => {
     expect(fromShared?.events).toEqual(fromPrivate?.events);
     expect(fromShared?.events.map((event) => event.data)).toEqual(['1', 'two', '3']);
     expect(Buffer.from(fromShared!.raw).toString()).toBe(text);
+    await store.close();
+  });
+
+  it('appends many tapes in one call like one call per tape, and one failing append leaves the others written', async () => {
+    const store = createSqliteStore({ path: join(directory, 'batch.sqlite') });
+    const appendRaw = (store as unknown as { [APPEND_RAW]: AppendRaw })[APPEND_RAW];
+    const appendRawMany = (store as unknown as { [APPEND_RAW_MANY]: AppendRawMany })[
+      APPEND_RAW_MANY
+    ];
+    const encoder = new TextEncoder();
+    const pieces = ['event: a\ndata: 1\n\ndata: tw', 'o\r\n\r\n: c\ndata: 3\r\r', 'data: 4\n\n'];
+    const one = ['3333333333333333', '4444444444444444'];
+    const many = ['5555555555555555', '6666666666666666'];
+    for (const id of [...one, ...many]) await store.put(head(id));
+    for (const [round, piece] of pieces.entries()) {
+      const bytes = encoder.encode(piece);
+      const timings = [round, bytes.byteLength];
+      for (const id of one)
+        await appendRaw(id, {
+          segment: { bytes, timings: Float64Array.from(timings) },
+          owned: false,
+        });
+      const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+      shared.set(bytes);
+      const results = await appendRawMany(
+        [many[0]!, 'ffffffffffffffff', many[1]!],
+        [shared, bytes, bytes],
+        [timings, timings, timings],
+      );
+      expect(results[0]).toEqual(results[2]);
+      expect(results[0]).not.toBeInstanceOf(Error);
+      expect(results[1]).toBeInstanceOf(Error);
+      expect((results[1] as Error).message).toContain('ffffffffffffffff');
+    }
+    for (const id of [...one, ...many])
+      await store.finish(id, { outcome: 'complete', durationMs: 3 });
+    const [byOne, ...rest] = await Promise.all([...one, ...many].map((id) => store.get(id)));
+    expect(byOne?.events.map((event) => event.data)).toEqual(['1', 'two', '3', '4']);
+    for (const tape of rest) {
+      expect(tape?.events).toEqual(byOne?.events);
+      expect(tape?.chunks).toEqual(byOne?.chunks);
+      expect(Buffer.from(tape!.raw).toString()).toBe(pieces.join(''));
+    }
     await store.close();
   });
 });
