@@ -40,15 +40,19 @@ export type AppendRaw = (
 export const APPEND_RAW_MANY: unique symbol = Symbol.for('tapedeck.recorder.append-raw-many');
 
 /**
- * The signature of {@link APPEND_RAW_MANY}: parallel arrays, one entry per tape, `timings` as in
- * {@link AppendRaw}. Segments may be views of shared memory the caller reuses once the returned
- * promise settles. Resolves with one result per tape, in order: what {@link AppendRaw} resolves
- * with, or the error that append failed with.
+ * The signature of {@link APPEND_RAW_MANY}, in parallel arrays with one entry per tape: its
+ * segment is the first `byteLengths[i]` bytes of `segments[i]`, its chunks the next
+ * `timingCounts[i]` numbers of `timings` (`[offsetMs, byteLength]` pairs, every tape's in
+ * order). Segments may be views of shared memory the caller reuses once the returned promise
+ * settles. Resolves with one result per tape, in order: what {@link AppendRaw} resolves with,
+ * or the error that append failed with.
  */
 export type AppendRawMany = (
   spanIds: string[],
   segments: Uint8Array[],
-  timings: number[][],
+  byteLengths: number[],
+  timings: Float64Array<ArrayBuffer>,
+  timingCounts: number[],
 ) => Promise<Array<{ events: number; dropped: number } | Error>>;
 
 /**

@@ -234,8 +234,12 @@ export function createRecorder({
   let batchSessions: TapeSession[] = [];
   let batchSpanIds: string[] = [];
   let batchSegments: Uint8Array[] = [];
-  let batchTimings: number[][] = [];
-  let batchArenas: Array<Uint8Array<SharedArrayBuffer> | undefined> = [];
+  let batchByteLengths: number[] = [];
+  let batchTimingCounts: number[] = [];
+  let batchPooled: Array<Uint8Array<SharedArrayBuffer>> = [];
+  // Every tape's timings of the tick; reused, as the store gets a copy.
+  let batchTimings = new Float64Array(1024);
+  let batchTimingsLength = 0;
   let batchBytes = 0;
   let batchSettled: Promise<void> | undefined;
   let settleBatch: (() => void) | undefined;
@@ -243,20 +247,29 @@ export function createRecorder({
   const submitRaw = () => {
     const sessions = batchSessions;
     if (sessions.length === 0 || !appendRawMany) return;
-    const arenas = batchArenas;
+    const pooled = batchPooled;
     const bytes = batchBytes;
     const settle = settleBatch;
-    const call = appendRawMany.call(store, batchSpanIds, batchSegments, batchTimings);
+    const call = appendRawMany.call(
+      store,
+      batchSpanIds,
+      batchSegments,
+      batchByteLengths,
+      batchTimings.slice(0, batchTimingsLength),
+      batchTimingCounts,
+    );
     batchSessions = [];
     batchSpanIds = [];
     batchSegments = [];
-    batchTimings = [];
-    batchArenas = [];
+    batchByteLengths = [];
+    batchTimingCounts = [];
+    batchPooled = [];
+    batchTimingsLength = 0;
     batchBytes = 0;
     batchSettled = undefined;
     settleBatch = undefined;
     const finish = (results: Array<{ events: number; dropped: number } | Error> | Error) => {
-      for (const arena of arenas) if (arena) host.arenas.release(arena);
+      for (const arena of pooled) host.arenas.release(arena);
       host.written(bytes);
       for (let index = 0; index < sessions.length; index++) {
         const result = results instanceof Error ? results : results[index];
@@ -292,7 +305,7 @@ export function createRecorder({
     submitRaw,
     ...(appendRawMany
       ? {
-          queueRaw(session, segment, timings, arena) {
+          queueRaw(session, segment, byteLength, timings, timingsLength, pooled) {
             if (!batchSettled) {
               batchSettled = new Promise<void>((resolve) => {
                 settleBatch = resolve;
@@ -300,12 +313,22 @@ export function createRecorder({
               // Everything flushed in this tick goes in one call.
               queueMicrotask(submitRaw);
             }
+            if (batchTimingsLength + timingsLength > batchTimings.length) {
+              const grown = new Float64Array(
+                Math.max(batchTimings.length * 2, batchTimingsLength + timingsLength),
+              );
+              grown.set(batchTimings.subarray(0, batchTimingsLength));
+              batchTimings = grown;
+            }
+            batchTimings.set(timings.subarray(0, timingsLength), batchTimingsLength);
+            batchTimingsLength += timingsLength;
             batchSessions.push(session);
             batchSpanIds.push(session.spanId);
             batchSegments.push(segment);
-            batchTimings.push(timings);
-            batchArenas.push(arena);
-            batchBytes += segment.byteLength;
+            batchByteLengths.push(byteLength);
+            batchTimingCounts.push(timingsLength);
+            if (pooled) batchPooled.push(segment as Uint8Array<SharedArrayBuffer>);
+            batchBytes += byteLength;
             return batchSettled;
           },
         }

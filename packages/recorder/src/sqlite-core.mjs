@@ -829,23 +829,28 @@ export function createTapeCore(db) {
 
   /**
    * Frames and appends one raw segment per tape, each in its own savepoint (one failing append
-   * leaves the others written), and returns one result per tape in order.
+   * leaves the others written), and returns one result per tape in order. Tape `i` has the
+   * first `byteLengths[i]` bytes of `segments[i]` and the next `timingCounts[i]` numbers of
+   * `timings`.
    * @param {string[]} spanIds
    * @param {Uint8Array[]} segments
-   * @param {Float64Array[]} timings
+   * @param {number[]} byteLengths
+   * @param {Float64Array} timings
+   * @param {number[]} timingCounts
    */
-  function appendMany(spanIds, segments, timings) {
+  function appendMany(spanIds, segments, byteLengths, timings, timingCounts) {
+    let at = 0;
     return spanIds.map((spanId, index) => {
+      const count = /** @type {number} */ (timingCounts[index]);
+      const segment = {
+        bytes: /** @type {Uint8Array} */ (segments[index]).subarray(0, byteLengths[index]),
+        timings: timings.subarray(at, at + count),
+      };
+      at += count;
       try {
         return {
           ok: true,
-          value: runInSavepoint({
-            op: 'append',
-            args: [
-              spanId,
-              { segment: { bytes: segments[index], timings: timings[index] }, frame: true },
-            ],
-          }),
+          value: runInSavepoint({ op: 'append', args: [spanId, { segment, frame: true }] }),
         };
       } catch (error) {
         return { ok: false, error: serializeError(error) };
@@ -864,7 +869,7 @@ export function createTapeCore(db) {
       case 'append':
         return append(args[0], args[1]);
       case 'appendMany':
-        return appendMany(args[0], args[1], args[2]);
+        return appendMany(args[0], args[1], args[2], args[3], args[4]);
       case 'finish':
         return finish(args[0], args[1]);
       case 'get':

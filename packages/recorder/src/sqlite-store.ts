@@ -315,10 +315,16 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     );
   };
 
-  const appendRawMany: AppendRawMany = async (spanIds, segments, timings) => {
+  const appendRawMany: AppendRawMany = async (
+    spanIds,
+    segments,
+    byteLengths,
+    timings,
+    timingCounts,
+  ) => {
     const results = await write<BatchResult[]>({
       op: 'appendMany',
-      args: [spanIds, segments, timings],
+      args: [spanIds, segments, byteLengths, timings, timingCounts],
     });
     return results.map((result) =>
       result.ok

@@ -56,14 +56,18 @@ export interface SessionHost {
   /**
    * Present when the store appends raw segments of many tapes in one call: queues this
    * session's segment for the current tick's batch and returns the promise of that batch. The
-   * host calls {@link TapeSession.rawWritten} with the result and releases `arena` (when given)
-   * once the batch has settled.
+   * segment is the first `byteLength` bytes of `segment`, its chunks the first `timingsLength`
+   * numbers of `timings` (copied before this returns). The host calls
+   * {@link TapeSession.rawWritten} with the result and, when `pooled`, gives `segment` back to
+   * the arena pool once the batch has settled.
    */
   queueRaw?(
     session: TapeSession,
     segment: Uint8Array,
-    timings: number[],
-    arena: Uint8Array<SharedArrayBuffer> | undefined,
+    byteLength: number,
+    timings: Float64Array,
+    timingsLength: number,
+    pooled: boolean,
   ): Promise<void>;
   /** Sends the queued batch now (a session's later writes must follow its appends). */
   submitRaw(): void;
@@ -110,7 +114,9 @@ export class TapeSession {
   private keyScanRequested = false;
   private arenaLength = 0;
   private lastSegmentBytes = 0;
-  private timings: number[] = [];
+  /** `[offsetMs, byteLength]` per chunk since the last flush; reused from flush to flush. */
+  private timings = new Float64Array(16);
+  private timingsLength = 0;
   /** In raw mode, true once the leading events told us what we need. */
   private keysSettled = false;
   private droppedReported = 0;
@@ -135,7 +141,11 @@ export class TapeSession {
       this.appendRaw = appendRaw.bind(host.store);
       host.arenas.open();
     }
-    this.parser = createParser({
+  }
+
+  /** The parser of the leading events, made when the first chunk is flushed. */
+  private createKeyParser(): SseParser {
+    return createParser({
       // Framing finds event boundaries without decoding `data` until it is read. In raw mode
       // this parser only sees the first events (for keys); the store frames the rest.
       mode: 'framing',
@@ -206,7 +216,13 @@ export class TapeSession {
         length === bytes.byteLength ? bytes : bytes.subarray(0, length),
         this.arenaLength,
       );
-      this.timings.push(offsetMs, length);
+      if (this.timingsLength + 2 > this.timings.length) {
+        const grown = new Float64Array(this.timings.length * 2);
+        grown.set(this.timings);
+        this.timings = grown;
+      }
+      this.timings[this.timingsLength++] = offsetMs;
+      this.timings[this.timingsLength++] = length;
       if (!this.keysSettled) {
         // A view of the arena is enough: bytes already written there never change.
         this.pendingChunks.push({
@@ -255,12 +271,13 @@ export class TapeSession {
     if (this.failed) {
       this.host.written(pendingBytes);
       this.arenaLength = 0;
-      this.timings = [];
+      this.timingsLength = 0;
       return;
     }
     try {
-      const parser = this.parser;
-      if (!this.keysSettled && parser) {
+      if (!this.keysSettled && chunks.length > 0) {
+        this.parser ??= this.createKeyParser();
+        const parser = this.parser;
         for (const chunk of chunks) {
           this.currentOffsetMs = chunk.offsetMs;
           parser.feed(chunk.bytes);
@@ -298,33 +315,44 @@ export class TapeSession {
       if (this.arenaLength === 0) return;
       const arena = this.arena;
       const length = this.arenaLength;
-      const timings = this.timings;
+      const timingsLength = this.timingsLength;
       this.lastSegmentBytes = Math.min(length + (length >> 3), EARLY_FLUSH_BYTES * 2);
       this.arena = NO_ARENA;
       this.arenaLength = 0;
-      this.timings = [];
+      this.timingsLength = 0;
       // Once the key parser is done nothing else holds the arena: the writer thread reads the
       // segment from the shared arena itself, which returns to the pool when that write has
       // settled. Before that, the segment is a copy.
       const shared = this.keysSettled;
-      const bytes = shared ? arena.subarray(0, length) : copyOf(arena, length);
       if (this.host.queueRaw) {
-        // The whole tick of every stream goes to the store as one call.
-        this.chain = this.host.queueRaw(this, bytes, timings, shared ? arena : undefined);
+        // The whole tick of every stream goes to the store as one call, which copies the
+        // timings out before this session writes them again.
+        this.chain = shared
+          ? this.host.queueRaw(this, arena, length, this.timings, timingsLength, true)
+          : this.host.queueRaw(
+              this,
+              copyOf(arena, length),
+              length,
+              this.timings,
+              timingsLength,
+              false,
+            );
         return;
       }
+      const bytes = shared ? arena.subarray(0, length) : copyOf(arena, length);
+      const timings = this.timings.slice(0, timingsLength);
       const data: Parameters<AppendRaw>[1] = shared
         ? {
             segment: {
               bytes: bytes as Uint8Array<SharedArrayBuffer>,
-              timings: Float64Array.from(timings),
+              timings,
             },
             owned: false,
           }
         : {
             segment: {
               bytes: bytes as Uint8Array<ArrayBuffer>,
-              timings: Float64Array.from(timings),
+              timings,
             },
             owned: true,
           };

@@ -90,12 +90,16 @@ describe('the SQLite store framing raw segments on its writer thread', () => {
           segment: { bytes, timings: Float64Array.from(timings) },
           owned: false,
         });
-      const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+      // The middle tape does not exist; the shared segment carries 8 bytes past its end.
+      const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength + 8));
       shared.set(bytes);
+      shared.fill(0x78, bytes.byteLength);
       const results = await appendRawMany(
         [many[0]!, 'ffffffffffffffff', many[1]!],
         [shared, bytes, bytes],
-        [timings, timings, timings],
+        [bytes.byteLength, bytes.byteLength, bytes.byteLength],
+        Float64Array.from([...timings, ...timings, ...timings]),
+        [2, 2, 2],
       );
       expect(results[0]).toEqual(results[2]);
       expect(results[0]).not.toBeInstanceOf(Error);
