@@ -127,6 +127,32 @@ describe('readDeltaFieldsByTemplate', () => {
     );
   });
 
+  it('reads a prefix and the data as the data alone when given the prefix joined to the head', () => {
+    fc.assert(
+      fc.property(
+        layout,
+        varying,
+        layout,
+        varying,
+        fc.boolean(),
+        fc.string({ unit: 'binary' }),
+        (shape, first, other, next, same, prefix) => {
+          const template = deltaTemplateOf(eventOf(shape, first));
+          fc.pre(template !== undefined);
+          const data = eventOf(same ? shape : other, next);
+          const joined = readDeltaFieldsByTemplate(
+            prefix + data,
+            template!,
+            undefined,
+            prefix + template!.head,
+          );
+          expect(joined).toEqual(readDeltaFieldsByTemplate(data, template!));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it('reads every delta of a stream with a steady layout', () => {
     fc.assert(
       fc.property(fc.array(varying, { minLength: 2, maxLength: 20 }), (events) => {

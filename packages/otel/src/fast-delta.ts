@@ -154,16 +154,18 @@ function isDigit(code: number): boolean {
  * {@link readDeltaFields}, or undefined when `data` does not fit the template (then ask
  * `readDeltaFields`). Costs two string comparisons and a walk over the text, where
  * `readDeltaFields` searches the whole event once per key. With `into`, the answer is written
- * there instead of into a new object.
+ * there instead of into a new object. With `head`, `data` is read as that string followed by
+ * what follows `template.head` in a delta's data: a caller holding the data behind a fixed
+ * prefix (a whole SSE frame) passes the prefix and the head joined, and saves a comparison.
  */
 export function readDeltaFieldsByTemplate(
   data: string,
   template: DeltaTemplate,
   into?: DeltaFields,
+  head: string = template.head,
 ): DeltaFields | undefined {
   // lastIndexOf(x, at) === at is startsWith(x, at) without V8's slow startsWith (which walks
   // the characters several times slower) and without allocating a slice to compare.
-  const head = template.head;
   if (data.lastIndexOf(head, 0) !== 0) return undefined;
   let position = head.length;
   let sequenceNumber: number | undefined;

@@ -173,10 +173,20 @@ function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
  * has its line breaks exactly where the bytes do, and string searches are cheaper than byte ones.
  */
 function wholeChunkValue(chunk: Uint8Array, prefix: string): string | undefined {
+  const text = wholeChunkText(chunk, prefix);
+  return text === undefined ? undefined : frameValue(text, prefix);
+}
+
+/** The text of a chunk that may be `prefix` + value + LF LF, without the LF LF. */
+function wholeChunkText(chunk: Uint8Array, prefix: string): string | undefined {
   const length = chunk.length;
   if (length < prefix.length + 2 || length > MAX_WHOLE_CHUNK_BYTES) return undefined;
   if (chunk[length - 1] !== LINE_FEED || chunk[length - 2] !== LINE_FEED) return undefined;
-  const text = decodeUtf8(chunk, 0, length - 2);
+  return decodeUtf8(chunk, 0, length - 2);
+}
+
+/** The value of `text` (see {@link wholeChunkText}) if it is `prefix` and one line. */
+function frameValue(text: string, prefix: string): string | undefined {
   if (text.lastIndexOf(prefix, 0) !== 0) return undefined;
   // A line break inside the value would make it more than one line.
   const valueStart = prefix.length;
@@ -322,21 +332,32 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
   #dispatchWholeChunk(chunk: Uint8Array): boolean {
     const frame = this.#wholeChunkFrame;
     if (frame === undefined || this.#lastEventEnd !== this.#fedBytes) return false;
-    const data = wholeChunkValue(chunk, frame.prefix);
-    if (data === undefined) return false;
-    const event: StreamEventInput = {
-      type: frame.type,
-      data,
-      id: this.#lastEventId,
-      index: this.#lastEventIndex + 1,
-    };
-    this.#wholeChunkEvents += 1;
-    this.#lastEventIndex = event.index;
+    const prefix = frame.prefix;
+    const text = wholeChunkText(chunk, prefix);
+    if (text === undefined) return false;
+    const index = this.#lastEventIndex + 1;
+    const streamSpan = this.#streamSpan;
+    // A delta like the ones before it is read from the text itself, frame check included.
+    let taken: boolean;
     try {
-      this.#streamSpan.event(event, this.#chunkTime);
+      taken = streamSpan.wholeChunkDelta(text, prefix, frame.type, index, this.#chunkTime);
     } catch (error) {
+      // Recorded as far as it got, like an event whose recording threw: not parsed again.
       reportTelemetryError('recording an event', error);
+      taken = true;
     }
+    if (!taken) {
+      const data = frameValue(text, prefix);
+      if (data === undefined) return false;
+      const event: StreamEventInput = { type: frame.type, data, id: this.#lastEventId, index };
+      try {
+        streamSpan.event(event, this.#chunkTime);
+      } catch (error) {
+        reportTelemetryError('recording an event', error);
+      }
+    }
+    this.#wholeChunkEvents += 1;
+    this.#lastEventIndex = index;
     return true;
   }
 

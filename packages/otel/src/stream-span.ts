@@ -209,6 +209,20 @@ export interface StreamSpan {
   chunk(byteLength: number, timeMs: number): void;
   /** An SSE event was dispatched by a chunk that arrived at `timeMs`. */
   event(event: StreamEventInput, timeMs: number): void;
+  /**
+   * The text of a chunk that is exactly one event of `type`, as `prefix` (`event: <type>\ndata: `)
+   * and the data value, without the blank line; offered before the frame is checked. A delta
+   * laid out like the stream's earlier deltas is recorded from the text as it stands (one
+   * comparison for the frame and the template's head, no data string, no event object) and
+   * true returned. False means nothing was recorded: check the frame and call `event`.
+   */
+  wholeChunkDelta(
+    text: string,
+    prefix: string,
+    type: string,
+    index: number,
+    timeMs: number,
+  ): boolean;
   /** The stream stopped; ends the span (once). */
   end(stop: StreamStop, timeMs: number): void;
 }
@@ -369,6 +383,10 @@ class LiveStreamSpan implements StreamSpan {
   #deltaTemplate: DeltaTemplate | undefined = undefined;
   /** Templates learnt in a row that did not fit the delta after them. */
   #fruitlessTemplates = 0;
+  /** The frame's prefix and the delta template's head as one string, and what it was made from. */
+  #framedHead: string | undefined = undefined;
+  #framedHeadTemplate: DeltaTemplate | undefined = undefined;
+  #framedHeadPrefix = '';
   readonly #deltaFields: DeltaFields = {
     sequenceNumber: undefined,
     outputIndex: undefined,
@@ -420,18 +438,7 @@ class LiveStreamSpan implements StreamSpan {
   event(event: StreamEventInput, timeMs: number): void {
     if (this.ended) return;
     if (this.family === undefined) this.#cold.detectFamily(event);
-    this.eventCount += 1;
-    let gapMs = 0;
-    const previousEventTime = this.previousEventTime;
-    if (previousEventTime === undefined) {
-      this.#cold.firstEvent(timeMs);
-    } else {
-      gapMs = timeMs - previousEventTime;
-      this.gaps.add(gapMs);
-      this.instruments.timePerOutputChunk.record(gapMs / 1000, this.#chunkMetricAttributes());
-    }
-    this.previousEventTime = timeMs;
-
+    const gapMs = this.#arrived(timeMs);
     const facts = this.#fastDeltaFacts(event) ?? this.#cold.factsFor(event, timeMs);
     latestOfShape.event = event;
     latestOfShape.facts = facts;
@@ -441,7 +448,7 @@ class LiveStreamSpan implements StreamSpan {
       this.deltaCharacters += facts.characters;
       if (this.firstDeltaTime === undefined) this.firstDeltaTime = timeMs;
       if (this.mode === 'coalesce') {
-        this.#addToBatch(event, facts, timeMs, gapMs);
+        this.#addToBatch(event.index, facts, timeMs, gapMs);
         return;
       }
       if (this.mode === 'lifecycle') {
@@ -462,6 +469,72 @@ class LiveStreamSpan implements StreamSpan {
     ) {
       this.dropped += 1;
     }
+  }
+
+  wholeChunkDelta(
+    text: string,
+    prefix: string,
+    type: string,
+    index: number,
+    timeMs: number,
+  ): boolean {
+    // Where `event` would record every delta as an event of its own, it needs the data.
+    if (this.ended || this.mode === 'all') return false;
+    // Only where `#fastDeltaFacts` would read the same data by the same template.
+    const template = this.#deltaTemplate;
+    if (template === undefined || this.family !== 'openresponses' || this.captureContent) {
+      return false;
+    }
+    if (template !== this.#framedHeadTemplate || prefix !== this.#framedHeadPrefix) {
+      this.#framedHeadTemplate = template;
+      this.#framedHeadPrefix = prefix;
+      this.#framedHead = type.endsWith('.delta') ? prefix + template.head : undefined;
+    }
+    const framedHead = this.#framedHead;
+    if (framedHead === undefined) return false;
+    // The text is the prefix and the data: starting with the prefix and the head is the frame
+    // check and the template's first comparison in one, and every position after it is the
+    // data's shifted by the prefix, so the template reads the text as it would the data.
+    const fields = readDeltaFieldsByTemplate(text, template, this.#deltaFields, framedHead);
+    if (fields === undefined) return false;
+    // The frame: the value is one line (the prefix ends in the only line break allowed).
+    const valueStart = prefix.length;
+    if (text.indexOf('\n', valueStart) !== -1 || text.indexOf('\r', valueStart) !== -1) {
+      return false;
+    }
+    this.#fruitlessTemplates = 0;
+    const gapMs = this.#arrived(timeMs);
+    const facts = this.#deltaFacts;
+    facts.name = type;
+    facts.characters = fields.characters;
+    facts.sequenceNumber = fields.sequenceNumber;
+    facts.outputIndex = fields.outputIndex;
+    facts.contentIndex = fields.contentIndex;
+    facts.itemId = fields.itemId;
+    latestOfShape.facts = facts;
+    this.#noteSequence(fields.sequenceNumber);
+    this.deltaCount += 1;
+    this.deltaCharacters += fields.characters;
+    if (this.firstDeltaTime === undefined) this.firstDeltaTime = timeMs;
+    if (this.mode === 'coalesce') this.#addToBatch(index, facts, timeMs, gapMs);
+    else this.dropped += 1;
+    return true;
+  }
+
+  /** Counts an event that arrived at `timeMs` and returns the gap since the one before. */
+  #arrived(timeMs: number): number {
+    this.eventCount += 1;
+    let gapMs = 0;
+    const previousEventTime = this.previousEventTime;
+    if (previousEventTime === undefined) {
+      this.#cold.firstEvent(timeMs);
+    } else {
+      gapMs = timeMs - previousEventTime;
+      this.gaps.add(gapMs);
+      this.instruments.timePerOutputChunk.record(gapMs / 1000, this.#chunkMetricAttributes());
+    }
+    this.previousEventTime = timeMs;
+    return gapMs;
   }
 
   // Deltas are most of a stream: read the few fields needed without JSON.parse. Content
@@ -576,7 +649,7 @@ class LiveStreamSpan implements StreamSpan {
     }
   }
 
-  #addToBatch(event: StreamEventInput, facts: EventFacts, time: number, gapMs: number): void {
+  #addToBatch(index: number, facts: EventFacts, time: number, gapMs: number): void {
     let pending = this.pending;
     if (
       pending &&
@@ -597,8 +670,8 @@ class LiveStreamSpan implements StreamSpan {
         itemId: facts.itemId,
         jsonPath: facts.jsonPath,
         count: 0,
-        firstIndex: event.index,
-        lastIndex: event.index,
+        firstIndex: index,
+        lastIndex: index,
         firstSequence: facts.sequenceNumber,
         lastSequence: facts.sequenceNumber,
         characters: 0,
@@ -614,7 +687,7 @@ class LiveStreamSpan implements StreamSpan {
       pending.maxGapMs = gapMs;
     }
     pending.count += 1;
-    pending.lastIndex = event.index;
+    pending.lastIndex = index;
     if (facts.sequenceNumber !== undefined) pending.lastSequence = facts.sequenceNumber;
     pending.characters += facts.characters;
     pending.lastTime = time;

@@ -242,3 +242,117 @@ describe('a chunk that is one whole event', () => {
     await provider.shutdown();
   });
 });
+
+// A delta in a chunk of its own, laid out like the stream's earlier deltas, is read from the
+// chunk's text without a data string or the frame check of its own (`wholeChunkDelta`). The
+// telemetry must be what the parser path gives for the same events in one chunk.
+describe('a delta read from the text of its own chunk', () => {
+  const delta = fc.oneof(
+    { weight: 4, arbitrary: fc.string({ unit: 'grapheme', maxLength: 8 }) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 4 }) },
+    { weight: 1, arbitrary: fc.constantFrom('\\', '"', '\n', '\r\n', '\u2028', '😀') },
+  );
+  // Mostly the steady layout, now and then another item, part or key order, or a raw line
+  // break in the value (more lines: an id line, and the rest of the data on a line of its own).
+  const step = fc.record({
+    delta,
+    item: fc.constantFrom('msg_1', 'msg_1', 'msg_1', 'msg_1', 'msg_2'),
+    contentIndex: fc.constantFrom(0, 0, 0, 0, 1),
+    reordered: fc.constantFrom(false, false, false, false, false, true),
+    brokenLine: fc.constantFrom('no', 'no', 'no', 'no', 'no', 'no', 'first', 'last'),
+  });
+
+  function streamText(steps: Array<typeof step extends fc.Arbitrary<infer T> ? T : never>) {
+    let sequence = 0;
+    const event = (type: string, payload: Record<string, unknown>) =>
+      `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...payload })}\n\n`;
+    const blocks = [
+      event('response.created', { response: { id: 'resp_1', model: 'm', status: 'in_progress' } }),
+      event('response.output_item.added', {
+        output_index: 0,
+        item: { type: 'message', id: 'msg_1' },
+      }),
+    ];
+    for (const { delta, item, contentIndex, reordered, brokenLine } of steps) {
+      const type = 'response.output_text.delta';
+      const payload = reordered
+        ? { type, delta, item_id: item, output_index: 0, content_index: contentIndex }
+        : { type, sequence_number: sequence, item_id: item, output_index: 0 };
+      let data = reordered
+        ? JSON.stringify({ ...payload, sequence_number: sequence })
+        : JSON.stringify({ ...payload, content_index: contentIndex, delta, logprobs: [] });
+      sequence += 1;
+      if (brokenLine !== 'no') {
+        const at = brokenLine === 'first' ? data.indexOf(',') : data.lastIndexOf(',');
+        // An id line inside: the parser keeps it for the events after this one.
+        data = `${data.slice(0, at + 1)}\nid: 7\ndata: ${data.slice(at + 1)}`;
+      }
+      blocks.push(`event: ${type}\ndata: ${data}\n\n`);
+    }
+    blocks.push(
+      event('response.completed', {
+        response: {
+          id: 'resp_1',
+          status: 'completed',
+          usage: { input_tokens: 1, output_tokens: 2 },
+        },
+      }),
+    );
+    return blocks;
+  }
+
+  // What does not depend on when each chunk arrived.
+  const timeless = (attributes: Record<string, unknown> = {}) =>
+    Object.fromEntries(
+      Object.entries(attributes).filter(
+        ([key]) => !/(_ms|time_to_first_chunk)$/.test(key) && key !== 'tapedeck.chunk.count',
+      ),
+    );
+
+  async function telemetryOf(chunks: Uint8Array[], events: 'coalesce' | 'lifecycle') {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const traced = instrumentStream(streamOf(chunks), {
+      tracerProvider: provider,
+      events,
+      deltaBatchSize: 3,
+      request: { url: 'https://openrouter.ai/api/v1/responses', method: 'POST' },
+      _internal: { now: steppingClock().now },
+    });
+    const text = await readAll(traced);
+    const span = exporter.getFinishedSpans().find((finished) => finished.kind === 2);
+    await provider.shutdown();
+    return {
+      text,
+      attributes: timeless(span?.attributes),
+      events: (span?.events ?? []).map((event) => ({
+        name: event.name,
+        attributes: timeless(event.attributes),
+      })),
+    };
+  }
+
+  it('records what the parser path records for the same events, in either mode', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 40 }),
+        fc.constantFrom('coalesce' as const, 'lifecycle' as const),
+        async (steps, events) => {
+          const blocks = streamText(steps);
+          const oneEach = await telemetryOf(
+            blocks.map((block) => encoder.encode(block)),
+            events,
+          );
+          const together = await telemetryOf([encoder.encode(blocks.join(''))], events);
+          expect(oneEach.text).toBe(blocks.join(''));
+          expect(oneEach.attributes).toEqual(together.attributes);
+          expect(oneEach.events).toEqual(together.events);
+          expect(oneEach.attributes['tapedeck.event.count']).toBe(blocks.length);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
