@@ -102,6 +102,8 @@ export class TapeSession {
   /** Why recording stopped before the stream ended, for the finish record. */
   private stoppedBecause: string | undefined;
   private pendingChunks: Array<{ offsetMs: number; bytes: Uint8Array }> = [];
+  /** Raw mode, until the keys are settled: `[offsetMs, start, end]` of each chunk in the arena. */
+  private keyChunkBounds: number[] = [];
   private pendingBytes = 0;
   private parsedEvents: TapeEvent[] = [];
   private firstEvents: Array<{ data: string; type: string }> = [];
@@ -208,8 +210,7 @@ export class TapeSession {
         // Sized from the last flush, so a steady stream takes one arena per flush.
         const grown = this.host.arenas.acquire(Math.max(this.lastSegmentBytes, needed * 2));
         grown.set(this.arena.subarray(0, this.arenaLength));
-        // Until the keys are settled the key parser may hold views of the old arena.
-        if (this.keysSettled && this.arena !== NO_ARENA) this.host.arenas.release(this.arena);
+        if (this.arena !== NO_ARENA) this.host.arenas.release(this.arena);
         this.arena = grown;
       }
       this.arena.set(
@@ -224,11 +225,8 @@ export class TapeSession {
       this.timings[this.timingsLength++] = offsetMs;
       this.timings[this.timingsLength++] = length;
       if (!this.keysSettled) {
-        // A view of the arena is enough: bytes already written there never change.
-        this.pendingChunks.push({
-          offsetMs,
-          bytes: this.arena.subarray(this.arenaLength, needed),
-        });
+        // Where the chunk lies in this flush's bytes: the key parser reads a copy of them.
+        this.keyChunkBounds.push(offsetMs, this.arenaLength, needed);
         if (!this.keyScanRequested) {
           // Learn the keys soon, so the rest of the stream takes the plain path.
           this.keyScanRequested = true;
@@ -263,9 +261,23 @@ export class TapeSession {
 
   /** Parses what arrived since the last flush and queues the store writes. */
   flush(): void {
-    const chunks = this.pendingChunks;
+    let chunks = this.pendingChunks;
     if (chunks.length === 0 && this.arenaLength === 0 && this.headWritten) return;
     if (chunks.length > 0) this.pendingChunks = [];
+    const bounds = this.keyChunkBounds;
+    if (bounds.length > 0) {
+      this.keyChunkBounds = [];
+      // The parser may keep views of what it is fed (an unfinished event), and the arena goes
+      // to the store and back to the pool: it reads a private copy instead.
+      const copy = copyOf(this.arena, this.arenaLength);
+      chunks = [];
+      for (let index = 0; index < bounds.length; index += 3) {
+        chunks.push({
+          offsetMs: bounds[index] as number,
+          bytes: copy.subarray(bounds[index + 1], bounds[index + 2]),
+        });
+      }
+    }
     const pendingBytes = this.pendingBytes;
     this.pendingBytes = 0;
     if (this.failed) {
@@ -320,42 +332,21 @@ export class TapeSession {
       this.arena = NO_ARENA;
       this.arenaLength = 0;
       this.timingsLength = 0;
-      // Once the key parser is done nothing else holds the arena: the writer thread reads the
-      // segment from the shared arena itself, which returns to the pool when that write has
-      // settled. Before that, the segment is a copy.
-      const shared = this.keysSettled;
+      // Nothing else holds the arena: the writer thread reads the segment from the shared arena
+      // itself, which returns to the pool when that write has settled.
       if (this.host.queueRaw) {
         // The whole tick of every stream goes to the store as one call, which copies the
         // timings out before this session writes them again.
-        this.chain = shared
-          ? this.host.queueRaw(this, arena, length, this.timings, timingsLength, true)
-          : this.host.queueRaw(
-              this,
-              copyOf(arena, length),
-              length,
-              this.timings,
-              timingsLength,
-              false,
-            );
+        this.chain = this.host.queueRaw(this, arena, length, this.timings, timingsLength, true);
         return;
       }
-      const bytes = shared ? arena.subarray(0, length) : copyOf(arena, length);
-      const timings = this.timings.slice(0, timingsLength);
-      const data: Parameters<AppendRaw>[1] = shared
-        ? {
-            segment: {
-              bytes: bytes as Uint8Array<SharedArrayBuffer>,
-              timings,
-            },
-            owned: false,
-          }
-        : {
-            segment: {
-              bytes: bytes as Uint8Array<ArrayBuffer>,
-              timings,
-            },
-            owned: true,
-          };
+      const data: Parameters<AppendRaw>[1] = {
+        segment: {
+          bytes: arena.subarray(0, length),
+          timings: this.timings.slice(0, timingsLength),
+        },
+        owned: false,
+      };
       this.enqueue(
         'append',
         async () => {
@@ -363,7 +354,7 @@ export class TapeSession {
           try {
             written = await appendRaw(this.spanId, data);
           } finally {
-            if (shared) this.host.arenas.release(arena);
+            this.host.arenas.release(arena);
           }
           this.rawWritten(written);
         },
