@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { instrumentStream } from '../src/index.js';
+import { createTestTelemetry, manualClock } from './helpers.js';
+
+// Telemetry is recorded for a few chunks at a time, after the consumer has them. It must still
+// be timely for a slow stream and complete however the stream stops.
+
+const encoder = new TextEncoder();
+
+function deltaChunks(count: number): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let sequence = 0; sequence < count; sequence += 1) {
+    const data = JSON.stringify({
+      type: 'response.output_text.delta',
+      sequence_number: sequence,
+      item_id: 'msg_1',
+      output_index: 0,
+      content_index: 0,
+      delta: 'word ',
+    });
+    chunks.push(encoder.encode(`event: response.output_text.delta\ndata: ${data}\n\n`));
+  }
+  return chunks;
+}
+
+function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
+  let index = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const chunk = chunks[index++];
+        if (chunk === undefined) controller.close();
+        else controller.enqueue(chunk);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+async function timePerChunkCount(telemetry: ReturnType<typeof createTestTelemetry>) {
+  const points = (await telemetry.metrics()).get('gen_ai.client.operation.time_per_output_chunk');
+  return (points?.[0]?.value as { count?: number } | undefined)?.count ?? 0;
+}
+
+describe('telemetry of chunks already handed on', () => {
+  it('is recorded as chunks come when they come slowly', async () => {
+    const telemetry = createTestTelemetry();
+    const clock = manualClock();
+    const traced = instrumentStream(streamOf(deltaChunks(5)), {
+      tracerProvider: telemetry.tracerProvider,
+      meterProvider: telemetry.meterProvider,
+      request: { url: 'https://openrouter.ai/api/v1/responses', method: 'POST' },
+      _internal: { now: clock.now },
+    });
+    const reader = traced.getReader();
+    for (let read = 0; read < 4; read += 1) {
+      clock.advance(250);
+      expect((await reader.read()).done).toBe(false);
+    }
+    // Four events, a quarter second apart: three gaps recorded before the stream ends.
+    expect(await timePerChunkCount(telemetry)).toBe(3);
+    await reader.cancel();
+    await telemetry.shutdown();
+  });
+
+  it('is complete when the consumer stops between two recordings', async () => {
+    const telemetry = createTestTelemetry();
+    const clock = manualClock();
+    const traced = instrumentStream(streamOf(deltaChunks(100)), {
+      tracerProvider: telemetry.tracerProvider,
+      meterProvider: telemetry.meterProvider,
+      request: { url: 'https://openrouter.ai/api/v1/responses', method: 'POST' },
+      _internal: { now: clock.now },
+    });
+    const reader = traced.getReader();
+    // Fast chunks: fewer than a recording's worth of them, then a cancel.
+    for (let read = 0; read < 10; read += 1) {
+      clock.advance(1);
+      expect((await reader.read()).done).toBe(false);
+    }
+    expect(await timePerChunkCount(telemetry)).toBe(0);
+    await reader.cancel();
+    const [span] = telemetry.streamSpans();
+    expect(span?.attributes).toMatchObject({
+      'tapedeck.event.count': 10,
+      'tapedeck.delta.count': 10,
+      'tapedeck.sequence.last': 9,
+      'tapedeck.end_reason': 'consumer_abort',
+    });
+    expect(await timePerChunkCount(telemetry)).toBe(9);
+    await telemetry.shutdown();
+  });
+});
