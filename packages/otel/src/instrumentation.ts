@@ -234,9 +234,14 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
   /** When the chunk being parsed arrived: the time of every event it dispatches. */
   #chunkTime = 0;
   // Chunks handed on whose telemetry is not recorded yet, and when each arrived: see
-  // MAX_PENDING_CHUNKS.
-  readonly #pendingChunks: Uint8Array[] = [];
-  readonly #pendingTimes: number[] = [];
+  // MAX_PENDING_CHUNKS. Fixed-size and typed from the start: arrays that begin empty change
+  // their element kind on the first push, and every stream would then deoptimize the code that
+  // reads them.
+  readonly #pendingChunks: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(
+    MAX_PENDING_CHUNKS,
+  ).fill(undefined);
+  readonly #pendingTimes = new Float64Array(MAX_PENDING_CHUNKS);
+  #pendingCount = 0;
   #pendingBytes = 0;
   // One timer per stream, re-armed only when it fires: re-arming on every chunk would cost more
   // than the rest of the per-chunk telemetry. Idle means nobody is reading: a slow upstream with
@@ -395,15 +400,15 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
     this.#controller?.enqueue(chunk);
     if (this.#streamSpan.ended || !this.#parser) return;
     this.#lastActivity = arrivedAt;
-    const pendingChunks = this.#pendingChunks;
-    const pendingTimes = this.#pendingTimes;
-    pendingChunks.push(chunk);
-    pendingTimes.push(arrivedAt);
+    const count = this.#pendingCount;
+    this.#pendingChunks[count] = chunk;
+    this.#pendingTimes[count] = arrivedAt;
+    this.#pendingCount = count + 1;
     this.#pendingBytes += chunk.byteLength;
     if (
-      pendingChunks.length >= MAX_PENDING_CHUNKS ||
+      count + 1 >= MAX_PENDING_CHUNKS ||
       this.#pendingBytes >= MAX_PENDING_BYTES ||
-      arrivedAt - (pendingTimes[0] as number) >= MAX_PENDING_MS
+      arrivedAt - (this.#pendingTimes[0] as number) >= MAX_PENDING_MS
     ) {
       this.#recordPending();
     }
@@ -411,16 +416,19 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
 
   /** Records the telemetry of the chunks handed on since the last time, in order. */
   #recordPending(): void {
-    const pendingChunks = this.#pendingChunks;
-    const count = pendingChunks.length;
+    const count = this.#pendingCount;
     if (count === 0) return;
+    // Emptied first: whatever recording does, nothing is recorded twice.
+    this.#pendingCount = 0;
+    this.#pendingBytes = 0;
+    const pendingChunks = this.#pendingChunks;
     const pendingTimes = this.#pendingTimes;
     for (let index = 0; index < count; index += 1) {
-      this.#record(pendingChunks[index] as Uint8Array, pendingTimes[index] as number);
+      const chunk = pendingChunks[index] as Uint8Array;
+      // The consumer has it; telemetry must not keep it alive.
+      pendingChunks[index] = undefined;
+      this.#record(chunk, pendingTimes[index] as number);
     }
-    pendingChunks.length = 0;
-    pendingTimes.length = 0;
-    this.#pendingBytes = 0;
   }
 
   #record(chunk: Uint8Array, arrivedAt: number): void {
