@@ -130,6 +130,9 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     // The worker loads only plain JavaScript; the parent's loader flags (tsx, --input-type) do
     // not apply to it.
     execArgv: [],
+    // What it allocates lives for one batch: a small young generation holds that, where V8's
+    // default lets it grow to tens of MB of RSS in a process that records many streams.
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
   const pending = new Map<number, Pending>();
   let nextId = 1;
