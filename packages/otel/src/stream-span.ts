@@ -437,9 +437,9 @@ class LiveStreamSpan implements StreamSpan {
 
   event(event: StreamEventInput, timeMs: number): void {
     if (this.ended) return;
-    if (this.family === undefined) this.#cold.detectFamily(event);
+    if (this.family === undefined) this.#detectFamily(event);
     const gapMs = this.#arrived(timeMs);
-    const facts = this.#fastDeltaFacts(event) ?? this.#cold.factsFor(event, timeMs);
+    const facts = this.#fastDeltaFacts(event) ?? this.#factsFor(event, timeMs);
     latestOfShape.event = event;
     latestOfShape.facts = facts;
     this.#noteSequence(facts.sequenceNumber);
@@ -521,13 +521,33 @@ class LiveStreamSpan implements StreamSpan {
     return true;
   }
 
+  // The per-event methods reach the stream's closures only through these methods, which every
+  // stream shares. Optimized code that called a closure directly was specialized on that one
+  // stream's closure: the next stream's failed the check (a deoptimization), and once the old
+  // stream was collected the code was thrown away and compiled again, on every stream.
+  #detectFamily(event: StreamEventInput): void {
+    this.#cold.detectFamily(event);
+  }
+
+  #factsFor(event: StreamEventInput, timeMs: number): EventFacts {
+    return this.#cold.factsFor(event, timeMs);
+  }
+
+  #firstEvent(timeMs: number): void {
+    this.#cold.firstEvent(timeMs);
+  }
+
+  #coldMetricAttributes(): Attributes {
+    return this.#cold.metricAttributes();
+  }
+
   /** Counts an event that arrived at `timeMs` and returns the gap since the one before. */
   #arrived(timeMs: number): number {
     this.eventCount += 1;
     let gapMs = 0;
     const previousEventTime = this.previousEventTime;
     if (previousEventTime === undefined) {
-      this.#cold.firstEvent(timeMs);
+      this.#firstEvent(timeMs);
     } else {
       gapMs = timeMs - previousEventTime;
       this.gaps.add(gapMs);
@@ -588,7 +608,7 @@ class LiveStreamSpan implements StreamSpan {
   // Shared by every per-event record; rebuilt only when the response model becomes known.
   #chunkMetricAttributes(): Attributes {
     if (!this.#metricAttributes || this.#metricAttributesModel !== this.responseModel) {
-      this.#metricAttributes = this.#cold.metricAttributes();
+      this.#metricAttributes = this.#coldMetricAttributes();
       this.#metricAttributesModel = this.responseModel;
     }
     return this.#metricAttributes;
