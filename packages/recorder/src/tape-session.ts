@@ -404,7 +404,10 @@ export class TapeSession {
 
   private keepTail(bytes: Uint8Array): void {
     if (bytes.byteLength >= TAIL_BYTES) {
-      this.tail.set(bytes.subarray(bytes.byteLength - TAIL_BYTES));
+      // A loop rather than set(subarray(...)): no view object per chunk.
+      const tail = this.tail;
+      const start = bytes.byteLength - TAIL_BYTES;
+      for (let index = 0; index < TAIL_BYTES; index++) tail[index] = bytes[start + index] as number;
       this.tailLength = TAIL_BYTES;
       return;
     }
