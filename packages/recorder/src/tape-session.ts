@@ -14,17 +14,12 @@ import { type LearntKeys, learnStreamKeys } from './stream-keys.js';
 
 /** How many leading events are parsed as JSON to learn the tape's keys and family. */
 const KEY_SCAN_EVENTS = 16;
+/** The key parser reads a stream's bytes this many at a time, to stop soon after those events. */
+const KEY_SCAN_PIECE_BYTES = 4096;
 /** Unflushed bytes above which a stream flushes before the interval (bounds memory). */
 const EARLY_FLUSH_BYTES = 1024 * 1024;
 
 const NO_ARENA = new Uint8Array(new SharedArrayBuffer(0));
-
-/** The first `length` bytes of `arena`, copied into memory of their own. */
-function copyOf(arena: Uint8Array<SharedArrayBuffer>, length: number): Uint8Array<ArrayBuffer> {
-  const copy = new Uint8Array(length);
-  copy.set(arena.subarray(0, length));
-  return copy;
-}
 
 /** What a session needs from the recorder that owns it. */
 export interface SessionHost {
@@ -261,23 +256,11 @@ export class TapeSession {
 
   /** Parses what arrived since the last flush and queues the store writes. */
   flush(): void {
-    let chunks = this.pendingChunks;
+    const chunks = this.pendingChunks;
     if (chunks.length === 0 && this.arenaLength === 0 && this.headWritten) return;
     if (chunks.length > 0) this.pendingChunks = [];
     const bounds = this.keyChunkBounds;
-    if (bounds.length > 0) {
-      this.keyChunkBounds = [];
-      // The parser may keep views of what it is fed (an unfinished event), and the arena goes
-      // to the store and back to the pool: it reads a private copy instead.
-      const copy = copyOf(this.arena, this.arenaLength);
-      chunks = [];
-      for (let index = 0; index < bounds.length; index += 3) {
-        chunks.push({
-          offsetMs: bounds[index] as number,
-          bytes: copy.subarray(bounds[index + 1], bounds[index + 2]),
-        });
-      }
-    }
+    if (bounds.length > 0) this.keyChunkBounds = [];
     const pendingBytes = this.pendingBytes;
     this.pendingBytes = 0;
     if (this.failed) {
@@ -289,13 +272,12 @@ export class TapeSession {
     try {
       if (!this.keysSettled && chunks.length > 0) {
         this.parser ??= this.createKeyParser();
-        const parser = this.parser;
         for (const chunk of chunks) {
           this.currentOffsetMs = chunk.offsetMs;
-          parser.feed(chunk.bytes);
-          // In raw mode the leading events are all this parser is for.
-          if (this.appendRaw && this.firstEvents.length >= KEY_SCAN_EVENTS) break;
+          this.parser.feed(chunk.bytes);
         }
+      } else if (!this.keysSettled && bounds.length > 0) {
+        this.scanForKeys(bounds);
       }
     } catch (error) {
       this.host.report('RECORDER_FAILURE', 'parsing the stream failed', error, {
@@ -305,6 +287,26 @@ export class TapeSession {
     this.learnKeys();
     this.writeHeadOnce();
     this.appendParsed(chunks);
+  }
+
+  /**
+   * Raw mode: feeds the key parser this flush's chunks (`[offsetMs, start, end]` in the arena)
+   * until it has seen the leading events it is for. It reads private copies of at most
+   * {@link KEY_SCAN_PIECE_BYTES} at a time (it may keep views of what it is fed, and the arena
+   * goes back to the pool), so a big chunk is not framed, or copied, past those events.
+   */
+  private scanForKeys(bounds: number[]): void {
+    this.parser ??= this.createKeyParser();
+    const parser = this.parser;
+    const arena = this.arena;
+    for (let index = 0; index < bounds.length; index += 3) {
+      this.currentOffsetMs = bounds[index] as number;
+      const end = bounds[index + 2] as number;
+      for (let start = bounds[index + 1] as number; start < end; start += KEY_SCAN_PIECE_BYTES) {
+        parser.feed(arena.slice(start, Math.min(end, start + KEY_SCAN_PIECE_BYTES)));
+        if (this.firstEvents.length >= KEY_SCAN_EVENTS) return;
+      }
+    }
   }
 
   /** Queues an append of `chunks` and the events parsed since the last one. */
