@@ -1,6 +1,6 @@
 // @ts-check
-// The writer thread of the SQLite store: better-sqlite3 is synchronous, so every statement runs
-// here, off the event loop that serves the consumer's stream. Plain JavaScript so Node 20 can
+// The writer thread of the SQLite store: better-sqlite3 is synchronous, so every write runs here,
+// off the event loop that serves the consumer's stream (reads run on the caller's thread). Plain JavaScript so Node 20 can
 // load it from src/ (tests) and dist/ (built) alike.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createTapeCore, openTapeDatabase, serializeError } from './sqlite-core.mjs';
@@ -18,7 +18,7 @@ try {
 
 port.on(
   'message',
-  /** @param {{id: number; kind: 'write' | 'read' | 'close'; operations?: any[]; operation?: any}} message */
+  /** @param {{id: number; kind: 'write' | 'close'; operations?: any[]}} message */
   (message) => {
     if (!core) {
       port.postMessage({
@@ -33,10 +33,6 @@ port.on(
       if (message.kind === 'write') {
         const results = core.runBatch(/** @type {any[]} */ (message.operations));
         port.postMessage({ type: 'result', id: message.id, ok: true, value: results });
-      } else if (message.kind === 'read') {
-        const value = core.read(message.operation);
-        const transfer = value?.raw instanceof Uint8Array ? [value.raw.buffer] : [];
-        port.postMessage({ type: 'result', id: message.id, ok: true, value }, transfer);
       } else {
         core.close();
         core = undefined;
