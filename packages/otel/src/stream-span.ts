@@ -504,13 +504,7 @@ class LiveStreamSpan implements StreamSpan {
     }
     this.#fruitlessTemplates = 0;
     const gapMs = this.#arrived(timeMs);
-    const facts = this.#deltaFacts;
-    facts.name = type;
-    facts.characters = fields.characters;
-    facts.sequenceNumber = fields.sequenceNumber;
-    facts.outputIndex = fields.outputIndex;
-    facts.contentIndex = fields.contentIndex;
-    facts.itemId = fields.itemId;
+    const facts = this.#deltaFactsOf(type, fields);
     latestOfShape.facts = facts;
     this.#noteSequence(fields.sequenceNumber);
     this.deltaCount += 1;
@@ -583,7 +577,11 @@ class LiveStreamSpan implements StreamSpan {
     } else {
       this.#fruitlessTemplates = 0;
     }
-    // One facts object per stream for its deltas: nothing keeps an event's facts past event().
+    return this.#deltaFactsOf(type, fields);
+  }
+
+  // One facts object per stream for its deltas: nothing keeps an event's facts past event().
+  #deltaFactsOf(type: string, fields: DeltaFields): EventFacts {
     const facts = this.#deltaFacts;
     facts.name = type;
     facts.characters = fields.characters;

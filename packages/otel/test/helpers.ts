@@ -147,6 +147,22 @@ export function manualTimers() {
 }
 
 /** Reads a stream to its end, returning its bytes as text. */
+/** A body that yields `chunks` one per read, on demand (strings are UTF-8 encoded). */
+export function streamOf(chunks: Array<Uint8Array | string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let index = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const chunk = chunks[index++];
+        if (chunk === undefined) controller.close();
+        else controller.enqueue(typeof chunk === 'string' ? encoder.encode(chunk) : chunk);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 export async function readAll(body: ReadableStream<Uint8Array>): Promise<string> {
   const decoder = new TextDecoder();
   let text = '';

@@ -1,34 +1,19 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentStream } from '../src/index.js';
-import { createTestTelemetry, fixtureEvents, readAll, steppingClock } from './helpers.js';
+import { createTestTelemetry, fixtureEvents, readAll, steppingClock, streamOf } from './helpers.js';
 
 // Instrumented bodies share pooled SSE parsers across streams: these tests prove that a parser
 // handed from one stream to the next carries nothing over, and that streams read side by side
 // never share one.
 
 const events = fixtureEvents('openresponses-text');
-const encoder = new TextEncoder();
 const request = { url: 'https://openrouter.ai/api/v1/responses', method: 'POST' };
 
 let telemetry: ReturnType<typeof createTestTelemetry>;
 afterEach(async () => {
   await telemetry.shutdown();
 });
-
-function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
-  let index = 0;
-  return new ReadableStream<Uint8Array>(
-    {
-      pull(controller) {
-        const chunk = chunks[index++];
-        if (chunk === undefined) controller.close();
-        else controller.enqueue(encoder.encode(chunk));
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
 
 function instrument(chunks: string[]) {
   return instrumentStream(streamOf(chunks), {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { instrumentStream } from '../src/index.js';
-import { createTestTelemetry, manualClock } from './helpers.js';
+import { createTestTelemetry, manualClock, streamOf } from './helpers.js';
 
 // Telemetry is recorded for a few chunks at a time, after the consumer has them. It must still
 // be timely for a slow stream and complete however the stream stops.
@@ -21,20 +21,6 @@ function deltaChunks(count: number): Uint8Array[] {
     chunks.push(encoder.encode(`event: response.output_text.delta\ndata: ${data}\n\n`));
   }
   return chunks;
-}
-
-function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
-  let index = 0;
-  return new ReadableStream<Uint8Array>(
-    {
-      pull(controller) {
-        const chunk = chunks[index++];
-        if (chunk === undefined) controller.close();
-        else controller.enqueue(chunk);
-      },
-    },
-    { highWaterMark: 0 },
-  );
 }
 
 async function timePerChunkCount(telemetry: ReturnType<typeof createTestTelemetry>) {

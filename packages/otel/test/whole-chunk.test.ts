@@ -7,7 +7,7 @@ import { createParser } from '@tapedeck/sse';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { instrumentStream } from '../src/index.js';
-import { readAll, steppingClock } from './helpers.js';
+import { readAll, steppingClock, streamOf } from './helpers.js';
 
 // A chunk that is exactly one event laid out like one the parser already read (`event: <type>`,
 // `data: <value>`, blank line) skips the SSE parser. Whatever the chunking, the span must show
@@ -81,20 +81,6 @@ function chunksOf(blocks: string[], plan: Array<{ how: string; at: number }>): U
   }
   if (glued) chunks.push(encoder.encode(glued));
   return chunks;
-}
-
-function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
-  let index = 0;
-  return new ReadableStream<Uint8Array>(
-    {
-      pull(controller) {
-        const chunk = chunks[index++];
-        if (chunk === undefined) controller.close();
-        else controller.enqueue(chunk);
-      },
-    },
-    { highWaterMark: 0 },
-  );
 }
 
 function parsedEvents(text: string) {
