@@ -274,16 +274,23 @@ for (const mode of modes) {
 }
 // Paired runs for the target (added after the blocks above, which are measured as before): the
 // blocks measure the anchor and each mode minutes apart, and on a shared 2-core machine the
-// anchor alone moves by ±0.3 µs per event between blocks. Here the anchor and an instrumented
-// run alternate, and the added cost is the median of each pair's difference.
+// anchor alone moves by ±0.3 µs per event between blocks. Here the anchor and a mode alternate,
+// and the added cost is the median of each pair's difference. No forced gc() here: after one,
+// V8 throws away the optimized code of Node's own web-stream functions (their objects died),
+// and a wrapped stream, which is two streams, pays that recompile twice; in a service with
+// streams in flight those objects stay alive. Each pair's garbage is collected on whichever
+// side it happens to fall, evenly over the pairs.
 const PAIRS = 21;
-const pairedModes = ['coalesce', 'lifecycle'] as const;
+const pairedModes = [
+  'then-pull-through',
+  'then-pull-through + sse framing',
+  'coalesce',
+  'lifecycle',
+] as const;
 const pairedAdded = new Map<Mode, number[]>(pairedModes.map((mode) => [mode, []]));
 for (const mode of pairedModes) {
   for (let pair = 0; pair < PAIRS; pair += 1) {
-    globalThis.gc?.();
     const anchor = await once('anchor');
-    globalThis.gc?.();
     const instrumented = await once(mode);
     pairedAdded.get(mode)!.push((instrumented - anchor) / eventCount);
   }
@@ -347,7 +354,7 @@ for (const events of ['coalesce', 'lifecycle', 'all'] as const) {
 }
 console.log('');
 console.log(
-  `Paired, one event per chunk: the anchor and the mode alternate, ${PAIRS} pairs; added ns per event per pair`,
+  `Paired, one event per chunk, no forced gc(): the anchor and the mode alternate, ${PAIRS} pairs; added ns per event per pair`,
 );
 console.log('');
 console.log('| mode | median added ns / event | quartiles (25th–75th) |');
