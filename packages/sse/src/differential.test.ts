@@ -1,6 +1,6 @@
 import { createParser as createAnchorParser } from 'eventsource-parser';
 import { describe, expect, it } from 'vitest';
-import { createRandom } from '../test/helpers.js';
+import { createRandom, splitAtPoints } from '../test/helpers.js';
 import { createParser } from './index.js';
 
 // Differential test against eventsource-parser 3, the ecosystem's standard parser: on 100,000
@@ -134,17 +134,10 @@ function generate(random: () => number): Generated {
 
 function splitAt(bytes: Uint8Array, random: () => number): Uint8Array[] {
   const cuts = Math.floor(random() * 4);
-  const points = Array.from({ length: cuts }, () => Math.floor(random() * (bytes.length + 1))).sort(
-    (a, b) => a - b,
+  return splitAtPoints(
+    bytes,
+    Array.from({ length: cuts }, () => Math.floor(random() * (bytes.length + 1))),
   );
-  const pieces: Uint8Array[] = [];
-  let start = 0;
-  for (const point of points) {
-    pieces.push(bytes.subarray(start, point));
-    start = point;
-  }
-  pieces.push(bytes.subarray(start));
-  return pieces;
 }
 
 describe('differential test against eventsource-parser', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { collect } from '../test/helpers.js';
+import { collect, splitAtPoints } from '../test/helpers.js';
 import { type EncodeEventInput, encodeEvent } from './index.js';
 
 const encoder = new TextEncoder();
@@ -63,18 +63,6 @@ const decoding = fc.constantFrom(
   { largeValueBytes: 0, wasm: false },
 );
 
-function split(bytes: Uint8Array, points: number[]): Uint8Array[] {
-  const cuts = points.map((point) => point % (bytes.length + 1)).sort((a, b) => a - b);
-  const pieces: Uint8Array[] = [];
-  let start = 0;
-  for (const cut of cuts) {
-    pieces.push(bytes.subarray(start, cut));
-    start = cut;
-  }
-  pieces.push(bytes.subarray(start));
-  return pieces;
-}
-
 const withLeadingLf = (bytes: Uint8Array) => {
   // A leading blank line resets nothing but keeps a U+FEFF at the start from being taken as a BOM.
   const copy = new Uint8Array(bytes.length + 1);
@@ -99,7 +87,7 @@ describe('parser properties', () => {
             ...(maxEventBytes === undefined ? {} : { maxEventBytes }),
           };
           const whole = collect([bytes], options);
-          expect(collect(split(bytes, points), options)).toEqual(whole);
+          expect(collect(splitAtPoints(bytes, points), options)).toEqual(whole);
         },
       ),
       { numRuns: 1500 },
@@ -113,8 +101,10 @@ describe('parser properties', () => {
         // it, or value by value with V8's decoder or TextDecoder; framing decodes lazily. All
         // must agree, however the input is split.
         const full = collect([bytes], { mode: 'full', _internal: { regionMinBytes: 0 } });
-        expect(collect(split(bytes, points), { mode: 'framing' })).toEqual(full);
-        expect(collect(split(bytes, points), { mode: 'full', _internal: internal })).toEqual(full);
+        expect(collect(splitAtPoints(bytes, points), { mode: 'framing' })).toEqual(full);
+        expect(
+          collect(splitAtPoints(bytes, points), { mode: 'full', _internal: internal }),
+        ).toEqual(full);
       }),
       { numRuns: 1000 },
     );
@@ -166,10 +156,10 @@ describe('parser properties', () => {
         decoding,
         (bytes, points, internal) => {
           const expected = collect([bytes], { mode: 'full', _internal: plain });
-          expect(collect(split(bytes, points), { mode: 'full', _internal: internal })).toEqual(
-            expected,
-          );
-          expect(collect(split(bytes, points), { mode: 'framing' })).toEqual(expected);
+          expect(
+            collect(splitAtPoints(bytes, points), { mode: 'full', _internal: internal }),
+          ).toEqual(expected);
+          expect(collect(splitAtPoints(bytes, points), { mode: 'framing' })).toEqual(expected);
         },
       ),
       { numRuns: 400 },
@@ -231,7 +221,7 @@ describe('parser properties', () => {
     fc.assert(
       fc.property(fc.array(event, { maxLength: 6 }), splitPoints, (inputs, points) => {
         const bytes = new Uint8Array(inputs.flatMap((input) => [...encodeEvent(input)]));
-        const { events, errors } = collect(split(bytes, points));
+        const { events, errors } = collect(splitAtPoints(bytes, points));
         expect(errors).toEqual([]);
         let lastId = '';
         expect(

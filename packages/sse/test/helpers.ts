@@ -63,6 +63,19 @@ export function splitRandomly(bytes: Uint8Array, random: () => number): Uint8Arr
   return pieces;
 }
 
+/** Splits `bytes` at `points` (each taken modulo the length + 1, in any order; empty pieces kept). */
+export function splitAtPoints(bytes: Uint8Array, points: number[]): Uint8Array[] {
+  const cuts = points.map((point) => point % (bytes.length + 1)).sort((a, b) => a - b);
+  const pieces: Uint8Array[] = [];
+  let start = 0;
+  for (const cut of cuts) {
+    pieces.push(bytes.subarray(start, cut));
+    start = cut;
+  }
+  pieces.push(bytes.subarray(start));
+  return pieces;
+}
+
 /** Every single-byte piece of `bytes`. */
 export function splitEveryByte(bytes: Uint8Array): Uint8Array[] {
   return Array.from(bytes, (_, i) => bytes.subarray(i, i + 1));
