@@ -1,4 +1,4 @@
-import { createParser } from '@tapedeck/sse';
+import { createParser, encodeEvent } from '@tapedeck/sse';
 import { type Tape, TapedeckError, type TapeEvent } from '@tapedeck/types';
 import type { ReplayChunking, ReplayFault, ReplayTiming } from './types.js';
 
@@ -197,8 +197,6 @@ function eventEnd(tape: Tape, afterEvents: number, what: string): number {
   return event ? event.byteEnd : 0;
 }
 
-const encoder = new TextEncoder();
-
 /** The family's own mid-stream error event, as the provider would send it. */
 export function encodeFamilyError(
   tape: Tape,
@@ -209,7 +207,7 @@ export function encodeFamilyError(
   const message = fault.message ?? 'The server had an error while processing your request.';
   if (tape.family === 'opper') {
     const data = { chunk_type: 'error', error_type: code, error_message: message };
-    return encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
+    return encodeEvent({ data: JSON.stringify(data) });
   }
   if (tape.family === 'openresponses') {
     const sequenceNumber = sentEvents;
@@ -230,10 +228,10 @@ export function encodeFamilyError(
         sequence_number: sequenceNumber,
         response: failed,
       };
-      return encoder.encode(`event: response.failed\ndata: ${JSON.stringify(data)}\n\n`);
+      return encodeEvent({ event: 'response.failed', data: JSON.stringify(data) });
     }
     const data = { type: 'error', sequence_number: sequenceNumber, code, message, param: null };
-    return encoder.encode(`event: error\ndata: ${JSON.stringify(data)}\n\n`);
+    return encodeEvent({ event: 'error', data: JSON.stringify(data) });
   }
   if (tape.family === 'chat-completions') {
     // OpenRouter's mid-stream error: a chunk with `error` and finish_reason 'error'.
@@ -247,10 +245,10 @@ export function encodeFamilyError(
       error: { code: Number.isInteger(numeric) ? numeric : 502, message },
       choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }],
     };
-    return encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
+    return encodeEvent({ data: JSON.stringify(data) });
   }
   const data = { error: { code, message } };
-  return encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
+  return encodeEvent({ data: JSON.stringify(data) });
 }
 
 function lastJsonEvent(tape: Tape, sentEvents: number): Record<string, unknown> | undefined {
