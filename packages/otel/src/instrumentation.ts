@@ -597,18 +597,20 @@ export function instrumentFetch(fetchFunction: Fetch, options: InstrumentOptions
     const startTime = now();
     let call: Awaited<ReturnType<typeof describeFetchCall>> | undefined;
     let streamSpan: StreamSpan | undefined;
+    // The span starts when the request was sent, whether it is started then or only once the
+    // response turns out to be a stream.
+    const startSpan = (request: NonNullable<typeof call>) =>
+      createStreamSpan({
+        tracer: tracerFor(options),
+        instruments: instrumentsFor(options),
+        options,
+        request,
+        startTime,
+      });
     try {
       call = await describeFetchCall(input, init);
       const looks = describeRequest({ url: call.url, body: call.body, accept: call.accept });
-      if (looks.looksStreaming) {
-        streamSpan = createStreamSpan({
-          tracer: tracerFor(options),
-          instruments: instrumentsFor(options),
-          options,
-          request: call,
-          startTime,
-        });
-      }
+      if (looks.looksStreaming) streamSpan = startSpan(call);
     } catch (error) {
       diag.error('[tapedeck] could not start a stream span; the request goes on untraced', error);
     }
@@ -635,13 +637,7 @@ export function instrumentFetch(fetchFunction: Fetch, options: InstrumentOptions
         if (!streaming || !call || response.body === null) return response;
         // Not recognisable from the request, but the response is a stream: trace it from
         // the moment the request was sent.
-        streamSpan = createStreamSpan({
-          tracer: tracerFor(options),
-          instruments: instrumentsFor(options),
-          options,
-          request: call,
-          startTime,
-        });
+        streamSpan = startSpan(call);
       }
       const span = streamSpan;
       if (!span.response({ status: response.status, statusText: response.statusText }, now())) {
