@@ -135,26 +135,24 @@ export interface StreamInstruments {
   tokenUsage: Histogram;
 }
 
+// The GenAI semantic conventions' advised boundaries for a whole operation's durations, in
+// seconds (operation duration and time to first chunk alike).
+const OPERATION_SECONDS_BUCKETS = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
 /** Creates the GenAI client histograms on a meter. */
 export function createInstruments(meter: Meter): StreamInstruments {
   return {
     duration: meter.createHistogram(METRIC_GEN_AI_CLIENT_OPERATION_DURATION, {
       description: 'GenAI operation duration.',
       unit: 's',
-      advice: {
-        explicitBucketBoundaries: [
-          0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-        ],
-      },
+      advice: { explicitBucketBoundaries: OPERATION_SECONDS_BUCKETS },
     }),
     timeToFirstChunk: meter.createHistogram(METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK, {
       description: 'Time to receive the first chunk of a streamed response.',
       unit: 's',
-      advice: {
-        explicitBucketBoundaries: [
-          0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-        ],
-      },
+      advice: { explicitBucketBoundaries: OPERATION_SECONDS_BUCKETS },
     }),
     timePerOutputChunk: meter.createHistogram(
       METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
