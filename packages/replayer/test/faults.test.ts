@@ -178,6 +178,14 @@ describe('family error events', () => {
     const result = await consume('openrouter-chat', upstream.origin);
     expect(result.events.length).toBeGreaterThanOrEqual(1);
     expect(JSON.stringify(result)).toContain('provider overloaded');
+    // The one recorded chunk, then OpenRouter's error chunk (no code given: 502).
+    expect(result.events).toHaveLength(2);
+    expect(result.error).toBeUndefined();
+    expect(result.events[1]).toMatchObject({
+      id: 'gen-1763700000-abc',
+      error: { code: 502, message: 'provider overloaded' },
+      choices: [{ delta: { content: '' }, finishReason: 'error', index: 0 }],
+    });
   });
 });
 
