@@ -233,10 +233,10 @@ export function createRecorder({
   // allocated per stream that outlives the write.
   let batchSessions: TapeSession[] = [];
   let batchSpanIds: string[] = [];
-  let batchSegments: Uint8Array[] = [];
+  // Pooled arenas, each back to the pool once the batch has settled.
+  let batchSegments: Array<Uint8Array<SharedArrayBuffer>> = [];
   let batchByteLengths: number[] = [];
   let batchTimingCounts: number[] = [];
-  let batchPooled: Array<Uint8Array<SharedArrayBuffer>> = [];
   // Every tape's timings of the tick; reused, as the store gets a copy.
   let batchTimings = new Float64Array(1024);
   let batchTimingsLength = 0;
@@ -247,13 +247,13 @@ export function createRecorder({
   const submitRaw = () => {
     const sessions = batchSessions;
     if (sessions.length === 0 || !appendRawMany) return;
-    const pooled = batchPooled;
+    const segments = batchSegments;
     const bytes = batchBytes;
     const settle = settleBatch;
     const call = appendRawMany.call(
       store,
       batchSpanIds,
-      batchSegments,
+      segments,
       batchByteLengths,
       batchTimings.slice(0, batchTimingsLength),
       batchTimingCounts,
@@ -263,13 +263,12 @@ export function createRecorder({
     batchSegments = [];
     batchByteLengths = [];
     batchTimingCounts = [];
-    batchPooled = [];
     batchTimingsLength = 0;
     batchBytes = 0;
     batchSettled = undefined;
     settleBatch = undefined;
     const finish = (results: Array<{ events: number; dropped: number } | Error> | Error) => {
-      for (const arena of pooled) host.arenas.release(arena);
+      for (const arena of segments) host.arenas.release(arena);
       host.written(bytes);
       for (let index = 0; index < sessions.length; index++) {
         const result = results instanceof Error ? results : results[index];
@@ -305,7 +304,7 @@ export function createRecorder({
     submitRaw,
     ...(appendRawMany
       ? {
-          queueRaw(session, segment, byteLength, timings, timingsLength, pooled) {
+          queueRaw(session, segment, byteLength, timings, timingsLength) {
             if (!batchSettled) {
               batchSettled = new Promise<void>((resolve) => {
                 settleBatch = resolve;
@@ -327,7 +326,6 @@ export function createRecorder({
             batchSegments.push(segment);
             batchByteLengths.push(byteLength);
             batchTimingCounts.push(timingsLength);
-            if (pooled) batchPooled.push(segment as Uint8Array<SharedArrayBuffer>);
             batchBytes += byteLength;
             return batchSettled;
           },

@@ -53,16 +53,15 @@ export interface SessionHost {
    * session's segment for the current tick's batch and returns the promise of that batch. The
    * segment is the first `byteLength` bytes of `segment`, its chunks the first `timingsLength`
    * numbers of `timings` (copied before this returns). The host calls
-   * {@link TapeSession.rawWritten} with the result and, when `pooled`, gives `segment` back to
-   * the arena pool once the batch has settled.
+   * {@link TapeSession.rawWritten} with the result and gives `segment`, an arena of the pool,
+   * back to the pool once the batch has settled.
    */
   queueRaw?(
     session: TapeSession,
-    segment: Uint8Array,
+    segment: Uint8Array<SharedArrayBuffer>,
     byteLength: number,
     timings: Float64Array,
     timingsLength: number,
-    pooled: boolean,
   ): Promise<void>;
   /** Sends the queued batch now (a session's later writes must follow its appends). */
   submitRaw(): void;
@@ -339,7 +338,7 @@ export class TapeSession {
       if (this.host.queueRaw) {
         // The whole tick of every stream goes to the store as one call, which copies the
         // timings out before this session writes them again.
-        this.chain = this.host.queueRaw(this, arena, length, this.timings, timingsLength, true);
+        this.chain = this.host.queueRaw(this, arena, length, this.timings, timingsLength);
         return;
       }
       const data: Parameters<AppendRaw>[1] = {
