@@ -1,11 +1,4 @@
 /**
- * An optional store method taking events packed as {@link PackedEvents} without `data`, which the
- * store derives from the raw bytes. The SQLite store has it; the recorder uses it when present so
- * it never decodes events on the consumer's thread.
- */
-export const APPEND_PACKED: unique symbol = Symbol.for('tapedeck.recorder.append-packed');
-
-/**
  * An optional store method taking only bytes: the store finds the events itself, on its own
  * thread (the SQLite store frames them in its writer thread). Resolves with how many events the
  * bytes completed and how many were dropped for size so far.

@@ -12,7 +12,6 @@ import type {
 } from '@tapedeck/types';
 import { TapedeckError } from '@tapedeck/types';
 import {
-  APPEND_PACKED,
   APPEND_RAW,
   APPEND_RAW_MANY,
   type AppendRaw,
@@ -337,14 +336,12 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
   };
 
   const store: TapeStore & {
-    [APPEND_PACKED]: typeof appendPacked;
     [APPEND_RAW]: AppendRaw;
     [APPEND_RAW_MANY]: AppendRawMany;
   } = {
     put: (tape: TapeHead | Tape) => write({ op: 'put', args: [tape] }),
     append: (spanId: string, data: TapeAppend) =>
       appendPacked(spanId, { chunks: data.chunks, packedEvents: packEvents(data.events) }),
-    [APPEND_PACKED]: appendPacked,
     [APPEND_RAW]: appendRaw,
     [APPEND_RAW_MANY]: appendRawMany,
     finish: (spanId: string, finish: TapeFinish) => write({ op: 'finish', args: [spanId, finish] }),
