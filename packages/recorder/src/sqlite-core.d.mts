@@ -10,6 +10,7 @@ import type {
   TapeSummary,
 } from '@tapedeck/types';
 import type Database from 'better-sqlite3';
+import type { PackedEvents } from './internal.js';
 
 /** The database layout version this code writes (`PRAGMA user_version`). */
 export declare const SQLITE_SCHEMA_VERSION: number;
@@ -64,3 +65,16 @@ export declare function coreError(
 export declare function serializeError(error: unknown): SerializedError;
 /** The `data` of one dispatched SSE event from its exact bytes. */
 export declare function eventDataFromBytes(block: Uint8Array, atStreamStart: boolean): string;
+/** Packs events for the trip to the writer thread; events without `data` get it from the bytes. */
+export declare function packEvents(
+  events: ReadonlyArray<{
+    index: number;
+    offsetMs: number;
+    byteStart: number;
+    byteEnd: number;
+    type: string;
+    id: string;
+    data?: string;
+    retry?: number;
+  }>,
+): PackedEvents;

@@ -240,28 +240,39 @@ export function eventDataFromBytes(block, atStreamStart) {
  */
 
 /**
- * Packs framed events (no data: it is read from the raw bytes).
- * @param {Array<{index: number; offsetMs: number; byteStart: number; byteEnd: number; type: string; id: string; retry?: number}>} events
+ * Packs events for {@link PackedEvents}: framed ones (no `data`: it is read from the raw bytes)
+ * and ones that carry their data (an imported tape, a store caller's own events). The store
+ * packs a caller's events with it on the calling thread, the writer thread its framed ones.
+ * @param {ReadonlyArray<{index: number; offsetMs: number; byteStart: number; byteEnd: number; type: string; id: string; data?: string; retry?: number}>} events
  * @returns {PackedEvents}
  */
-function packFramed(events) {
-  const numbers = new Float64Array(events.length * 6);
-  const lengths = new Uint32Array(events.length * 3);
+export function packEvents(events) {
+  const count = events.length;
+  const numbers = new Float64Array(count * 6);
+  const lengths = new Uint32Array(count * 3);
   /** @type {string[]} */
   const parts = [];
-  for (const [i, event] of events.entries()) {
+  for (let i = 0; i < count; i++) {
+    const event = /** @type {(typeof events)[number]} */ (events[i]);
+    // Read once: a caller's event may compute `data` in a getter.
+    const data = event.data;
     const n = i * 6;
     numbers[n] = event.index;
     numbers[n + 1] = event.offsetMs;
     numbers[n + 2] = event.byteStart;
     numbers[n + 3] = event.byteEnd;
     numbers[n + 4] = event.retry ?? -1;
-    numbers[n + 5] = 0;
-    lengths[i * 3] = event.type.length;
-    lengths[i * 3 + 1] = event.id.length;
+    numbers[n + 5] = data === undefined ? 0 : 1;
+    const l = i * 3;
+    lengths[l] = event.type.length;
+    lengths[l + 1] = event.id.length;
     parts.push(event.type, event.id);
+    if (data !== undefined) {
+      lengths[l + 2] = data.length;
+      parts.push(data);
+    }
   }
-  return { count: events.length, numbers, lengths, text: parts.join('') };
+  return { count, numbers, lengths, text: parts.join('') };
 }
 
 /**
@@ -280,27 +291,6 @@ function joinChunks(chunks) {
       ? /** @type {Uint8Array} */ (chunks[0]?.bytes)
       : Buffer.concat(chunks.map((chunk) => chunk.bytes));
   return { bytes, timings };
-}
-
-/**
- * Packs events that carry their data (an imported tape, a store caller's own events).
- * @param {Array<{index: number; offsetMs: number; byteStart: number; byteEnd: number; type: string; id: string; data: string; retry?: number}>} events
- * @returns {PackedEvents}
- */
-function packEvents(events) {
-  const numbers = new Float64Array(events.length * 6);
-  const lengths = new Uint32Array(events.length * 3);
-  /** @type {string[]} */
-  const parts = [];
-  for (const [i, event] of events.entries()) {
-    numbers.set(
-      [event.index, event.offsetMs, event.byteStart, event.byteEnd, event.retry ?? -1, 1],
-      i * 6,
-    );
-    lengths.set([event.type.length, event.id.length, event.data.length], i * 3);
-    parts.push(event.type, event.id, event.data);
-  }
-  return { count: events.length, numbers, lengths, text: parts.join('') };
 }
 
 /**
@@ -520,7 +510,7 @@ export function createTapeCore(db) {
     }
     const packed =
       data.frame === true
-        ? packFramed(frameSegment(tape, segment))
+        ? packEvents(frameSegment(tape, segment))
         : (data.packedEvents ?? packEvents(data.events));
     let eventCount = tape.event_count;
     let firstEventMs = null;
@@ -634,7 +624,7 @@ export function createTapeCore(db) {
       framers.delete(tape.id);
       const last = framer.end(finish.durationMs);
       if (last.length > 0) {
-        const packed = packFramed(last);
+        const packed = packEvents(last);
         const seq = /** @type {{count: number}} */ (statements.eventBatchCount.get(tape.id)).count;
         statements.insertEventBatch.run(
           tape.id,

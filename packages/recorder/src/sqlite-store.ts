@@ -16,7 +16,6 @@ import {
   APPEND_RAW_MANY,
   type AppendRaw,
   type AppendRawMany,
-  EventPacker,
   type PackedEvents,
 } from './internal.js';
 import {
@@ -24,6 +23,7 @@ import {
   type CoreOperation,
   createTapeCore,
   openTapeDatabase,
+  packEvents,
   type SerializedError,
   serializeError,
 } from './sqlite-core.mjs';
@@ -65,24 +65,6 @@ function toTapedeckError(error: SerializedError | unknown, path: string, operati
 }
 
 const TRANSFER_MIN_BYTES = 64 * 1024;
-
-/** Packs events for the trip to the writer thread; see {@link PackedEvents}. */
-function packEvents(events: TapeAppend['events']): PackedEvents {
-  const packer = new EventPacker();
-  for (const event of events) {
-    packer.add(
-      event.index,
-      event.offsetMs,
-      event.byteStart,
-      event.byteEnd,
-      event.type,
-      event.id,
-      event.retry,
-      event.data,
-    );
-  }
-  return packer.take();
-}
 
 interface Pending {
   resolve(value: unknown): void;
