@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { instrumentFetch, type StreamEndInfo } from '@tapedeck/otel';
 import { createRecorder, type Recorder } from '@tapedeck/recorder';
 import type { TapeStore } from '@tapedeck/types';
 import { formatMs } from '../format.js';
 import { type CliIo, waitForShutdownSignal } from '../io.js';
+import { listenOnLoopback } from '../loopback.js';
 import { pipeBody } from '../pipe-body.js';
 import { openStore } from '../store.js';
 import { type CliTracing, startCliTracing } from '../tracing.js';
@@ -198,15 +198,9 @@ export async function startRecordingProxy({
       response.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const origin = await listenOnLoopback(server, port);
   return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    origin,
     server,
     recorder,
     async close() {
@@ -249,11 +243,6 @@ export async function runProxy(io: CliIo, options: ProxyOptions): Promise<void> 
   } catch (error) {
     await tracing?.shutdown();
     await store.close();
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(
-        `port ${options.port} is already in use: pass --port <another> (0 picks a free one)`,
-      );
-    }
     throw error;
   }
   io.stderr.write(

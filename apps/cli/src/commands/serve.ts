@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { createReplayHandlers, type ReplayMiss } from '@tapedeck/replayer';
 import type { TapeStore } from '@tapedeck/types';
 import { getResponse } from 'msw';
 import { type CliIo, waitForShutdownSignal } from '../io.js';
+import { listenOnLoopback } from '../loopback.js';
 import { pipeBody } from '../pipe-body.js';
 import { openStore } from '../store.js';
 
@@ -125,14 +125,7 @@ export async function startReplayServer({
       }
     })();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = await listenOnLoopback(server, port);
   return {
     origin,
     server,
@@ -162,12 +155,6 @@ export async function runServe(io: CliIo, options: ServeOptions): Promise<void> 
     });
   } catch (error) {
     await store.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      throw new Error(
-        `port ${options.port} is already in use: pass --port <another> (0 picks a free one)`,
-      );
-    }
     throw error;
   }
   io.stderr.write(
