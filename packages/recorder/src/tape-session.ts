@@ -101,8 +101,8 @@ export class TapeSession {
   private pendingBytes = 0;
   private parsedEvents: TapeEvent[] = [];
   private firstEvents: Array<{ data: string; type: string }> = [];
-  /** Leading events not yet scanned for keys. */
-  private keyEvents: Array<{ data: string; type: string }> = [];
+  /** How many of {@link firstEvents} have been scanned for keys. */
+  private keyEventsScanned = 0;
   /** Set when the store frames events itself. */
   private readonly appendRaw: AppendRaw | undefined;
   private arena: Uint8Array<SharedArrayBuffer> = NO_ARENA;
@@ -160,7 +160,6 @@ export class TapeSession {
         }
         if (this.firstEvents.length < KEY_SCAN_EVENTS) {
           this.firstEvents.push({ data: event.data, type: event.type });
-          this.keyEvents.push({ data: event.data, type: event.type });
         }
       },
       onError: (error: ParseError) => {
@@ -323,7 +322,7 @@ export class TapeSession {
         // open, not when it ends.
         this.parser = undefined;
         this.firstEvents = [];
-        this.keyEvents = [];
+        this.keyEventsScanned = 0;
       }
       if (this.arenaLength === 0) return;
       const arena = this.arena;
@@ -453,10 +452,11 @@ export class TapeSession {
       const { method, url, body } = this.head.request;
       this.family = detectFamily({ url, method, body }, this.firstEvents);
     }
-    const events = this.keyEvents;
-    this.keyEvents = [];
+    const scanned = this.keyEventsScanned;
+    if (scanned === this.firstEvents.length) return;
+    this.keyEventsScanned = this.firstEvents.length;
     if (this.learnt.upstreamSpanId || this.learnt.responseId) return;
-    this.learnt = learnStreamKeys(this.family, events, this.learnt);
+    this.learnt = learnStreamKeys(this.family, this.firstEvents.slice(scanned), this.learnt);
   }
 
   private writeHeadOnce(): void {
