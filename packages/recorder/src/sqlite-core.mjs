@@ -388,6 +388,16 @@ function decodeCursor(cursor) {
   );
 }
 
+/** The `list` query's filters and the condition each adds, in the order they are applied. */
+const LIST_FILTERS = /** @type {const} */ ([
+  ['family', 'family = ?'],
+  ['outcome', 'outcome = ?'],
+  ['since', 'started_at >= ?'],
+  ['until', 'started_at < ?'],
+  ['urlContains', 'instr(url, ?) > 0'],
+  ['requestHash', 'request_hash = ?'],
+]);
+
 /**
  * The synchronous store over one open database.
  * @param {import('better-sqlite3').Database} db
@@ -716,29 +726,10 @@ export function createTapeCore(db) {
     const where = [];
     /** @type {unknown[]} */
     const params = [];
-    if (query.family !== undefined) {
-      where.push('family = ?');
-      params.push(query.family);
-    }
-    if (query.outcome !== undefined) {
-      where.push('outcome = ?');
-      params.push(query.outcome);
-    }
-    if (query.since !== undefined) {
-      where.push('started_at >= ?');
-      params.push(query.since);
-    }
-    if (query.until !== undefined) {
-      where.push('started_at < ?');
-      params.push(query.until);
-    }
-    if (query.urlContains !== undefined) {
-      where.push('instr(url, ?) > 0');
-      params.push(query.urlContains);
-    }
-    if (query.requestHash !== undefined) {
-      where.push('request_hash = ?');
-      params.push(query.requestHash);
+    for (const [name, clause] of LIST_FILTERS) {
+      if (query[name] === undefined) continue;
+      where.push(clause);
+      params.push(query[name]);
     }
     const descending = query.order !== 'asc';
     if (query.cursor !== undefined) {
