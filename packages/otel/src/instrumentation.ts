@@ -252,17 +252,17 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
   #feeding = false;
   #lastActivity: number;
   // The chunk-as-one-event fast path (see #dispatchWholeChunk).
-  /** Bytes fed to the parser: its offsets count these only. */
+  /** Bytes fed to the parser (the chunk being fed included): its offsets count these only. */
   #fedBytes = 0;
-  /** Where the chunk being fed starts, in the parser's offsets, and its length. */
-  #feedingStart = 0;
   #feedingChunk: Uint8Array | undefined;
   /** Where the last event the parser dispatched ends, in the parser's offsets. */
   #lastEventEnd = -1;
   #lastEventId = '';
-  #lastEventIndex = -1;
-  /** Events dispatched by the fast path: the parser's own event index does not count them. */
-  #wholeChunkEvents = 0;
+  /**
+   * Events dispatched so far, by the parser and the fast path alike: the next event's index.
+   * The parser's own index does not count the fast path's events.
+   */
+  #eventCount = 0;
   #wholeChunkFrame: WholeChunkFrame | undefined;
   #unframedType: string | undefined;
   // Bound once per stream: the read promise's handlers and the timer and signal callbacks.
@@ -319,15 +319,17 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
     // No closure per event: this runs for every SSE event of every stream.
     try {
       // The parser did not see the chunks the fast path took: its index runs behind by those.
-      if (this.#wholeChunkEvents !== 0) event.index += this.#wholeChunkEvents;
+      const index = this.#eventCount;
+      if (event.index !== index) event.index = index;
+      this.#eventCount = index + 1;
       this.#lastEventEnd = event.byteEnd;
       this.#lastEventId = event.id;
-      this.#lastEventIndex = event.index;
       const chunk = this.#feedingChunk;
+      // The whole chunk being fed, which ends at #fedBytes.
       if (
         chunk !== undefined &&
-        event.byteStart === this.#feedingStart &&
-        event.byteEnd === this.#feedingStart + chunk.length &&
+        event.byteEnd === this.#fedBytes &&
+        event.byteStart === this.#fedBytes - chunk.length &&
         this.#wholeChunkFrame?.type !== event.type &&
         this.#unframedType !== event.type
       ) {
@@ -356,7 +358,7 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
     const prefix = frame.prefix;
     const text = wholeChunkText(chunk, prefix);
     if (text === undefined) return false;
-    const index = this.#lastEventIndex + 1;
+    const index = this.#eventCount;
     const streamSpan = this.#streamSpan;
     // A delta like the ones before it is read from the text itself, frame check included.
     let taken: boolean;
@@ -377,8 +379,7 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
         reportTelemetryError('recording an event', error);
       }
     }
-    this.#wholeChunkEvents += 1;
-    this.#lastEventIndex = index;
+    this.#eventCount = index + 1;
     return true;
   }
 
@@ -440,7 +441,6 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
     try {
       streamSpan.chunk(chunk.byteLength, arrivedAt);
       if (!this.#dispatchWholeChunk(chunk)) {
-        this.#feedingStart = this.#fedBytes;
         this.#feedingChunk = chunk;
         this.#fedBytes += chunk.byteLength;
         parser.parser.feed(chunk);
