@@ -73,6 +73,16 @@ describe('the demo upstream', () => {
     expect(values[0].type).toBe('response.created');
     expect(values.at(-1).type).toBe('response.completed');
     expect(received.at(-1)?.data).toBe('[DONE]');
+    // The response object events describe one response: same id, the requested model.
+    const responses = values.filter((value) => value.response).map((value) => value.response);
+    expect(responses.map((response) => response.status)).toEqual([
+      'in_progress',
+      'in_progress',
+      'completed',
+    ]);
+    expect(responses[0].id).toMatch(/^resp_[0-9a-f]{24}$/);
+    expect(responses.every((response) => response.id === responses[0].id)).toBe(true);
+    expect(responses.every((response) => response.model === 'm')).toBe(true);
   });
 
   it('streams a function call when tools are given, reasoning when asked, an error for an error model', async () => {
