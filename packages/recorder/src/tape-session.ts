@@ -9,7 +9,6 @@ import type {
 } from '@tapedeck/types';
 import { detectFamily, TapedeckError } from '@tapedeck/types';
 import type { ArenaPool } from './arena-pool.js';
-import { APPEND_RAW, type AppendRaw } from './internal.js';
 import { type LearntKeys, learnStreamKeys } from './stream-keys.js';
 
 /** How many leading events are parsed as JSON to learn the tape's keys and family. */
@@ -103,8 +102,8 @@ export class TapeSession {
   private firstEvents: Array<{ data: string; type: string }> = [];
   /** How many of {@link firstEvents} have been scanned for keys. */
   private keyEventsScanned = 0;
-  /** Set when the store frames events itself. */
-  private readonly appendRaw: AppendRaw | undefined;
+  /** Set when the store frames events itself: the host batches this tape's bytes for it. */
+  private readonly queueRaw: SessionHost['queueRaw'];
   private arena: Uint8Array<SharedArrayBuffer> = NO_ARENA;
   /** True once the first chunk asked for an early flush, to learn the keys soon. */
   private keyScanRequested = false;
@@ -132,11 +131,8 @@ export class TapeSession {
     this.host = host;
     this.spanId = head.spanId;
     this.family = head.family;
-    const appendRaw = (host.store as { [APPEND_RAW]?: AppendRaw })[APPEND_RAW];
-    if (typeof appendRaw === 'function') {
-      this.appendRaw = appendRaw.bind(host.store);
-      host.arenas.open();
-    }
+    this.queueRaw = host.queueRaw?.bind(host);
+    if (this.queueRaw) host.arenas.open();
   }
 
   /** The parser of the leading events, made when the first chunk is flushed. */
@@ -146,7 +142,7 @@ export class TapeSession {
       // this parser only sees the first events (for keys); the store frames the rest.
       mode: 'framing',
       onEvent: (event) => {
-        if (!this.appendRaw) {
+        if (!this.queueRaw) {
           this.parsedEvents.push({
             index: event.index,
             offsetMs: this.currentOffsetMs,
@@ -195,7 +191,7 @@ export class TapeSession {
         { tapeId: this.spanId, byteOffset: this.host.maxTapeBytes },
       );
     }
-    if (this.appendRaw) {
+    if (this.queueRaw) {
       // One growing buffer per flush instead of one allocation per chunk: it becomes the
       // segment the store writes.
       const needed = this.arenaLength + length;
@@ -309,8 +305,8 @@ export class TapeSession {
 
   /** Queues an append of `chunks` and the events parsed since the last one. */
   private appendParsed(chunks: Array<{ offsetMs: number; bytes: Uint8Array }>): void {
-    const appendRaw = this.appendRaw;
-    if (appendRaw) {
+    const queueRaw = this.queueRaw;
+    if (queueRaw) {
       if (
         !this.keysSettled &&
         (this.firstEvents.length >= KEY_SCAN_EVENTS ||
@@ -333,33 +329,10 @@ export class TapeSession {
       this.arenaLength = 0;
       this.timingsLength = 0;
       // Nothing else holds the arena: the writer thread reads the segment from the shared arena
-      // itself, which returns to the pool when that write has settled.
-      if (this.host.queueRaw) {
-        // The whole tick of every stream goes to the store as one call, which copies the
-        // timings out before this session writes them again.
-        this.chain = this.host.queueRaw(this, arena, length, this.timings, timingsLength);
-        return;
-      }
-      const data: Parameters<AppendRaw>[1] = {
-        segment: {
-          bytes: arena.subarray(0, length),
-          timings: this.timings.slice(0, timingsLength),
-        },
-        owned: false,
-      };
-      this.enqueue(
-        'append',
-        async () => {
-          let written: { events: number; dropped: number };
-          try {
-            written = await appendRaw(this.spanId, data);
-          } finally {
-            this.host.arenas.release(arena);
-          }
-          this.rawWritten(written);
-        },
-        length,
-      );
+      // itself, which returns to the pool when that write has settled. The whole tick of every
+      // stream goes to the store as one call, which copies the timings out before this session
+      // writes them again.
+      this.chain = queueRaw(this, arena, length, this.timings, timingsLength);
       return;
     }
     const events = this.parsedEvents;
@@ -442,7 +415,7 @@ export class TapeSession {
         ...this.learnt,
       }),
     );
-    if (this.appendRaw) this.host.arenas.close();
+    if (this.queueRaw) this.host.arenas.close();
     this.host.onEnded(this, outcome);
   }
 
@@ -495,7 +468,7 @@ export class TapeSession {
         if (bytes > 0) this.host.written(bytes);
       }
     };
-    if (this.appendRaw) {
+    if (this.queueRaw) {
       // The SQLite store applies calls in the order they are made, so writes are pipelined: a
       // whole flush tick of every stream reaches its writer thread as one batch.
       // Its replies come back in order too, so the newest write settling means all have.
