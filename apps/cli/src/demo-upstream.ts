@@ -261,16 +261,24 @@ function usage(input: number, output: number, reasoning = 0) {
   };
 }
 
-/** Builds typed OpenResponses events with increasing sequence numbers. */
-function responsesWriter() {
+/**
+ * Builds one response's typed OpenResponses events with increasing sequence numbers; the
+ * response object events (`response.created`, `response.completed`, …) carry its id and model.
+ */
+function responsesWriter(model: string) {
+  const id = shortId('resp');
   let sequence = 0;
   const events: Uint8Array[] = [];
+  const add = (type: string, fields: Record<string, unknown>) => {
+    events.push(
+      encodeEvent({ event: type, data: json({ type, sequence_number: sequence++, ...fields }) }),
+    );
+  };
   return {
     events,
-    add(type: string, fields: Record<string, unknown>) {
-      events.push(
-        encodeEvent({ event: type, data: json({ type, sequence_number: sequence++, ...fields }) }),
-      );
+    add,
+    addResponse(type: string, fields: Omit<Parameters<typeof responseObject>[0], 'id' | 'model'>) {
+      add(type, { response: responseObject({ id, model, ...fields }) });
     },
     done() {
       events.push(encodeEvent({ data: '[DONE]' }));
@@ -314,24 +322,15 @@ function addMessage(
 }
 
 function responsesText({ pacing, model }: { pacing: DemoPacing; model: string }): ScriptedStream {
-  const id = shortId('resp');
-  const writer = responsesWriter();
-  writer.add('response.created', {
-    response: responseObject({ id, model, status: 'in_progress' }),
-  });
-  writer.add('response.in_progress', {
-    response: responseObject({ id, model, status: 'in_progress' }),
-  });
+  const writer = responsesWriter(model);
+  writer.addResponse('response.created', { status: 'in_progress' });
+  writer.addResponse('response.in_progress', { status: 'in_progress' });
   const text = 'Tapes let your tests replay a real model stream byte for byte, with its timing.';
   const item = addMessage(writer, { outputIndex: 0, text });
-  writer.add('response.completed', {
-    response: responseObject({
-      id,
-      model,
-      status: 'completed',
-      output: [item],
-      usage: usage(14, 18),
-    }),
+  writer.addResponse('response.completed', {
+    status: 'completed',
+    output: [item],
+    usage: usage(14, 18),
   });
   writer.done();
   const comment = new TextEncoder().encode(': OPENROUTER PROCESSING\n\n');
@@ -345,14 +344,11 @@ function responsesFunctionCall({
   pacing: DemoPacing;
   model: string;
 }): ScriptedStream {
-  const id = shortId('resp');
   const itemId = shortId('fc');
   const callId = shortId('call');
   const argumentsText = '{"city":"Paris","units":"celsius"}';
-  const writer = responsesWriter();
-  writer.add('response.created', {
-    response: responseObject({ id, model, status: 'in_progress' }),
-  });
+  const writer = responsesWriter(model);
+  writer.addResponse('response.created', { status: 'in_progress' });
   writer.add('response.output_item.added', {
     output_index: 0,
     item: {
@@ -386,14 +382,10 @@ function responsesFunctionCall({
     status: 'completed',
   };
   writer.add('response.output_item.done', { output_index: 0, item });
-  writer.add('response.completed', {
-    response: responseObject({
-      id,
-      model,
-      status: 'completed',
-      output: [item],
-      usage: usage(40, 18),
-    }),
+  writer.addResponse('response.completed', {
+    status: 'completed',
+    output: [item],
+    usage: usage(40, 18),
   });
   writer.done();
   return { status: 200, headers: SSE_HEADERS, chunks: paced(pacing, writer.events) };
@@ -406,13 +398,10 @@ function responsesReasoning({
   pacing: DemoPacing;
   model: string;
 }): ScriptedStream {
-  const id = shortId('resp');
   const reasoningId = shortId('rs');
   const summary = 'Compare the integer parts, then the tenths: 9.9 has 9 tenths, 9.11 has 1.';
-  const writer = responsesWriter();
-  writer.add('response.created', {
-    response: responseObject({ id, model, status: 'in_progress' }),
-  });
+  const writer = responsesWriter(model);
+  writer.addResponse('response.created', { status: 'in_progress' });
   writer.add('response.output_item.added', {
     output_index: 0,
     item: { type: 'reasoning', id: reasoningId, summary: [] },
@@ -431,25 +420,18 @@ function responsesReasoning({
   const reasoning = { type: 'reasoning', id: reasoningId, summary: [part] };
   writer.add('response.output_item.done', { output_index: 0, item: reasoning });
   const message = addMessage(writer, { outputIndex: 1, text: '9.9 is larger than 9.11.' });
-  writer.add('response.completed', {
-    response: responseObject({
-      id,
-      model,
-      status: 'completed',
-      output: [reasoning, message],
-      usage: usage(20, 42, 30),
-    }),
+  writer.addResponse('response.completed', {
+    status: 'completed',
+    output: [reasoning, message],
+    usage: usage(20, 42, 30),
   });
   writer.done();
   return { status: 200, headers: SSE_HEADERS, chunks: paced(pacing, writer.events) };
 }
 
 function responsesError({ pacing, model }: { pacing: DemoPacing; model: string }): ScriptedStream {
-  const id = shortId('resp');
-  const writer = responsesWriter();
-  writer.add('response.created', {
-    response: responseObject({ id, model, status: 'in_progress' }),
-  });
+  const writer = responsesWriter(model);
+  writer.addResponse('response.created', { status: 'in_progress' });
   writer.add('error', {
     code: 'rate_limit_exceeded',
     message: 'Rate limit exceeded. Please try again later.',
