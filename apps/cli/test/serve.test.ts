@@ -92,8 +92,12 @@ describe('serve', () => {
       body: JSON.stringify({ ...requestBody, input: 'What is the capital of Spain?' }),
     });
     expect(response.status).toBe(404);
-    const body = (await response.json()) as { error: { message: string; code: string } };
+    expect(response.headers.get('x-tapedeck-error')).toBe('NO_MATCHING_TAPE');
+    const body = (await response.json()) as {
+      error: { message: string; code: string; type: string };
+    };
     expect(body.error.code).toBe('NO_MATCHING_TAPE');
+    expect(body.error.type).toBe('tapedeck_no_matching_tape');
     expect(body.error.message).toMatch(/^\[tapedeck\] /);
     expect(body.error.message).toContain(tape.spanId);
     expect(body.error.message).toContain(

@@ -113,7 +113,11 @@ function faultsFor(faults: ReplayFaults | undefined, attempt: number): ReplayFau
   return [faults];
 }
 
-/** The answer to an unmatched request under `onUnmatched: 'error'`. */
+/**
+ * The answer to an unmatched request under `onUnmatched: 'error'`: a 404 whose JSON body
+ * carries the miss message and code `NO_MATCHING_TAPE`. An `onUnmatched` function that only
+ * wants to log the miss can return this to keep the same answer.
+ */
 export function unmatchedResponse(miss: ReplayMiss): Response {
   return new Response(
     jsonBody({

@@ -1,4 +1,4 @@
-export { createReplayHandlers, resolveMode } from './handlers.js';
+export { createReplayHandlers, resolveMode, unmatchedResponse } from './handlers.js';
 export type { TapeMatch, TapeMatcher } from './matching.js';
 export { createTapeMatcher, TAPE_HEADER, toMatchableRequest } from './matching.js';
 export type { PlannedPiece, ReplayPlan } from './plan.js';

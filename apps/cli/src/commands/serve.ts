@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { createReplayHandlers, type ReplayMiss } from '@tapedeck/replayer';
+import { createReplayHandlers, type ReplayMiss, unmatchedResponse } from '@tapedeck/replayer';
 import type { TapeStore } from '@tapedeck/types';
 import { getResponse } from 'msw';
 import { type CliIo, waitForShutdownSignal } from '../io.js';
@@ -27,19 +27,6 @@ export interface ReplayServer {
 function pathAndQuery(url: URL): string {
   const params = [...url.searchParams].sort(([a], [b]) => a.localeCompare(b));
   return `${url.pathname}${params.length > 0 ? `?${new URLSearchParams(params)}` : ''}`;
-}
-
-function missResponse(miss: ReplayMiss): Response {
-  return new Response(
-    JSON.stringify({
-      error: { message: miss.message, type: 'tapedeck_no_matching_tape', code: 'NO_MATCHING_TAPE' },
-    }),
-    {
-      status: 404,
-      statusText: 'No Matching Tape',
-      headers: { 'content-type': 'application/json', 'x-tapedeck-error': 'NO_MATCHING_TAPE' },
-    },
-  );
 }
 
 function toRequest(request: IncomingMessage, origin: string, signal: AbortSignal): Request {
@@ -93,7 +80,7 @@ export async function startReplayServer({
     matchRequestsBy: { url: pathAndQuery },
     onUnmatched: (miss) => {
       onMiss?.(miss);
-      return missResponse(miss);
+      return unmatchedResponse(miss);
     },
   });
   let origin = '';
