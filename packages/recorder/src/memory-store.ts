@@ -9,6 +9,7 @@ import type {
   TapeSummary,
 } from '@tapedeck/types';
 import { TapedeckError } from '@tapedeck/types';
+import { toTapeEvent } from './internal.js';
 
 interface Entry {
   order: number;
@@ -107,17 +108,8 @@ export function createMemoryStore(): TapeStore {
           },
         });
       }
-      // Field by field: an event's data may be a lazy getter.
-      entry.events.push({
-        index: event.index,
-        offsetMs: event.offsetMs,
-        byteStart: event.byteStart,
-        byteEnd: event.byteEnd,
-        type: event.type,
-        id: event.id,
-        data: event.data,
-        ...(event.retry === undefined ? {} : { retry: event.retry }),
-      });
+      // A copy: the caller's event may be a parser's, or compute its data in a getter.
+      entry.events.push(toTapeEvent(event, event.offsetMs));
       entry.summary.eventCount = Math.max(entry.summary.eventCount, event.index + 1);
       if (entry.summary.firstEventMs === undefined || event.offsetMs < entry.summary.firstEventMs) {
         entry.summary.firstEventMs = event.offsetMs;

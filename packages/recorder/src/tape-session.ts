@@ -9,6 +9,7 @@ import type {
 } from '@tapedeck/types';
 import { detectFamily, TapedeckError } from '@tapedeck/types';
 import type { ArenaPool } from './arena-pool.js';
+import { toTapeEvent } from './internal.js';
 import { type LearntKeys, learnStreamKeys } from './stream-keys.js';
 
 /** How many leading events are parsed as JSON to learn the tape's keys and family. */
@@ -143,16 +144,7 @@ export class TapeSession {
       mode: 'framing',
       onEvent: (event) => {
         if (!this.queueRaw) {
-          this.parsedEvents.push({
-            index: event.index,
-            offsetMs: this.currentOffsetMs,
-            byteStart: event.byteStart,
-            byteEnd: event.byteEnd,
-            type: event.type,
-            id: event.id,
-            data: event.data,
-            ...(event.retry === undefined ? {} : { retry: event.retry }),
-          });
+          this.parsedEvents.push(toTapeEvent(event, this.currentOffsetMs));
         }
         if (this.firstEvents.length < KEY_SCAN_EVENTS) {
           this.firstEvents.push({ data: event.data, type: event.type });
