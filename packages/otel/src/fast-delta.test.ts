@@ -54,6 +54,9 @@ describe('readDeltaFields', () => {
     // A fraction or an exponent is not an index: JSON.parse gives 1.5, not 1.
     expect(readDeltaFields('{"delta":"a","sequence_number":1.5}')).toBeUndefined();
     expect(readDeltaFields('{"delta":"a","output_index":2e3}')).toBeUndefined();
+    // An escaped item id would need decoding (JSON.parse gives 'a"b' and 'a\nb').
+    expect(readDeltaFields(JSON.stringify({ item_id: 'a"b', delta: 'a' }))).toBeUndefined();
+    expect(readDeltaFields(JSON.stringify({ item_id: 'a\nb', delta: 'a' }))).toBeUndefined();
   });
 });
 
@@ -151,6 +154,14 @@ describe('readDeltaFieldsByTemplate', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  it('does not read a missing sequence number as 0', () => {
+    const template = deltaTemplateOf('{"sequence_number":1,"delta":"a"}');
+    expect(template?.sequenceHole).toBe(true);
+    const data = '{"sequence_number":,"delta":"b"}';
+    expect(readDeltaFields(data)).toBeUndefined();
+    expect(readDeltaFieldsByTemplate(data, template!)).toBeUndefined();
   });
 
   it('reads every delta of a stream with a steady layout', () => {
