@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { createReplayHandlers, type ReplayMiss, unmatchedResponse } from '@tapedeck/replayer';
-import type { TapeStore } from '@tapedeck/types';
+import { normalizeUrl, type TapeStore } from '@tapedeck/types';
 import { getResponse } from 'msw';
 import { type CliIo, waitForShutdownSignal } from '../io.js';
 import { listenOnLoopback } from '../loopback.js';
@@ -23,10 +23,12 @@ export interface ReplayServer {
   close(): Promise<void>;
 }
 
-/** The path and sorted query: the server's own origin never matches the recorded upstream's. */
-function pathAndQuery(url: URL): string {
-  const params = [...url.searchParams].sort(([a], [b]) => a.localeCompare(b));
-  return `${url.pathname}${params.length > 0 ? `?${new URLSearchParams(params)}` : ''}`;
+/**
+ * The request's key for URL matching: @tapedeck/types' normalizeUrl without the origin (path
+ * and sorted query), since clients now call this server, never the recorded upstream.
+ */
+export function pathAndQuery(url: URL): string {
+  return normalizeUrl(url.href).slice(url.origin.length);
 }
 
 function toRequest(request: IncomingMessage, origin: string, signal: AbortSignal): Request {
