@@ -164,6 +164,16 @@ describe('readDeltaFieldsByTemplate', () => {
     expect(readDeltaFieldsByTemplate(data, template!)).toBeUndefined();
   });
 
+  it('stops at the end of data that ends in the digits of a sequence number', () => {
+    // These loops once ran forever past the end (charCodeAt gives NaN there).
+    const hole = deltaTemplateOf('{"sequence_number":1,"delta":"a"}');
+    expect(readDeltaFieldsByTemplate('{"sequence_number":12', hole!)).toBeUndefined();
+    const after = deltaTemplateOf('{"delta":"a","sequence_number":1}');
+    expect(after?.keysAfter).toContain('"sequence_number":');
+    const data = '{"delta":"b","sequence_number":12';
+    expect(readDeltaFieldsByTemplate(data, after!)).toEqual(readDeltaFields(data));
+  });
+
   it('reads every delta of a stream with a steady layout', () => {
     fc.assert(
       fc.property(fc.array(varying, { minLength: 2, maxLength: 20 }), (events) => {

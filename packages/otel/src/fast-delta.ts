@@ -174,7 +174,8 @@ export function readDeltaFieldsByTemplate(
     const digitsStart = position;
     for (;;) {
       const code = data.charCodeAt(position);
-      if (code < 48 || code > 57) break;
+      // Past the end charCodeAt gives NaN, which `code < 48 || code > 57` would take for a digit.
+      if (!(code >= 48 && code <= 57)) break;
       value = value * 10 + (code - 48);
       position += 1;
     }
@@ -210,7 +211,7 @@ export function readDeltaFieldsByTemplate(
     const digitsStart = digitsEnd;
     for (;;) {
       const code = data.charCodeAt(digitsEnd);
-      if (code < 48 || code > 57) break;
+      if (!(code >= 48 && code <= 57)) break;
       value = value * 10 + (code - 48);
       digitsEnd += 1;
     }
