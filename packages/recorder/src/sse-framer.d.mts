@@ -22,8 +22,6 @@ export interface Framer {
   end(offsetMs: number): FramedEvent[];
   take(): FramedEvent[];
   dropped(): number;
-  position(): number;
-  lineStart(): number;
 }
 
 /** Creates an incremental SSE framer (same boundaries as @tapedeck/sse's createParser). */

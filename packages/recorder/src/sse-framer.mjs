@@ -48,7 +48,6 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
   /** The start of a line that continues in the next chunk (a copy), `heldLength` bytes. */
   let held = new Uint8Array(0);
   let heldLength = 0;
-  let lineStart = 0;
   let crEnded = false;
   let dispatchPending = false;
   let blockStart = 0;
@@ -198,7 +197,6 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
       crEnded = false;
       if (bytes[0] === LF) {
         position = 1;
-        lineStart = base + 1;
       }
       if (dispatchPending) {
         dispatchPending = false;
@@ -246,7 +244,6 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
       } else {
         handleLine(bytes, position, lineEnd, base + next);
       }
-      lineStart = base + next;
       position = next;
     }
     offset = base + length;
@@ -274,7 +271,6 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
       bomChecked = true;
       if (matches) {
         offset = 3;
-        lineStart = 3;
         startBlock(3);
         bytes = bytes.subarray(3);
       }
@@ -329,9 +325,5 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
     },
     /** Events dropped for exceeding the size limit so far. */
     dropped: () => dropped,
-    /** Bytes fed so far. */
-    position: () => offset + (bomHeld?.length ?? 0),
-    /** Where the current unfinished line starts (for tests). */
-    lineStart: () => lineStart,
   };
 }
