@@ -576,7 +576,7 @@ export function createTapeCore(db) {
         const earlier = /** @type {Array<{bytes: Buffer}>} */ (
           statements.segmentsBefore.all(tape.id, tape.byte_length)
         );
-        for (const row of earlier) framer.feed(row.bytes, 0);
+        for (const row of earlier) framer.add(row.bytes, 0);
         framer.take();
       }
     }
