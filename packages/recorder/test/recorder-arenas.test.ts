@@ -83,6 +83,36 @@ describe('pooled arenas', () => {
     await store.close();
   });
 
+  it('with the SQLite store, bytes count against maxBufferedBytes only until written', async () => {
+    const store = createSqliteStore({ path: join(directory, 'budget-returned.sqlite') });
+    const errors: unknown[] = [];
+    // Room for any one stream, not for two: a stream recorded after the others have been
+    // written finds the whole budget again.
+    const recorder = createRecorder({
+      store,
+      maxBufferedBytes: Math.max(...streams.map((bytes) => bytes.byteLength)),
+      onError: (error) => errors.push(error),
+    });
+    const init = { method: 'POST', headers: { accept: 'text/event-stream' }, body: '{}' };
+    for (const stream of [3, 4, 5]) {
+      const response = await recorder.fetch(
+        `${upstream.url}/v1/stream?stream=${stream}&returned`,
+        init,
+      );
+      expectSameBytes(concatBytes(await readChunks(response.body)), streams[stream]!);
+      await recorder.flush();
+    }
+    await recorder.close();
+    for (const stream of [3, 4, 5]) {
+      const { tapes } = await store.list({ urlContains: `stream=${stream}&returned` });
+      expect(tapes.map((tape) => tape.outcome)).toEqual(['complete']);
+      expectSameBytes((await store.get(tapes[0]!.spanId))!.raw, streams[stream]!);
+    }
+    expect(errors).toEqual([]);
+    expect(recorder.stats()).toMatchObject({ dropped: 0, recorded: 3 });
+    await store.close();
+  });
+
   it('with the SQLite store, maxBufferedBytes stops the tapes, never the streams', async () => {
     const store = createSqliteStore({ path: join(directory, 'budget.sqlite') });
     const errors: Array<{ code: string; message: string }> = [];
