@@ -89,6 +89,11 @@ describe('show', () => {
     expect(Buffer.from(shown.rawBase64, 'base64').equals(Buffer.from(tapes[1]!.raw))).toBe(true);
     expect(shown.events).toEqual(tapes[1]!.events);
     expect(shown.timing.firstEventMs).toBe(20);
+    expect(shown.output).toMatchObject({
+      family: 'opper',
+      text: 'Hi',
+      upstreamSpanId: '3f1c9a52-7d4e-4b8a-9c1e-5a6b7c8d9e0f',
+    });
   });
 });
 
