@@ -41,14 +41,19 @@ function eventLabel(event: Tape['events'][number], family: Tape['family']): stri
   return 'message';
 }
 
+/** What the stream said, assembled from its events. */
+function outputOf(tape: Tape): AssembledOutput {
+  return assembleOutput(
+    tape.family,
+    tape.events.map((event) => ({ data: event.data, type: event.type })),
+  );
+}
+
 /** Everything `show --json` prints: the summary, output, counts, timing, and bytes as base64. */
 export function describeTape(tape: Tape) {
   return {
     ...summaryOf(tape),
-    output: assembleOutput(
-      tape.family,
-      tape.events.map((event) => ({ data: event.data, type: event.type })),
-    ),
+    output: outputOf(tape),
     eventTypes: eventTypeCounts(tape),
     timing: tapeTiming(tape),
     chunks: tape.chunks,
@@ -171,13 +176,7 @@ export function renderShow(io: CliIo, tape: Tape, { events }: { events: boolean 
     `${label('started')}${formatTimestamp(tape.startedAt)} UTC`,
     `${label('outcome')}${outcome}${tape.error ? `  ${colors.red(tape.error)}` : ''}`,
   );
-  const output = renderOutput(
-    io,
-    assembleOutput(
-      tape.family,
-      tape.events.map((event) => ({ data: event.data, type: event.type })),
-    ),
-  );
+  const output = renderOutput(io, outputOf(tape));
   lines.push('', colors.bold('output'), output.length > 0 ? indent(output.join('\n')) : '  (none)');
   const counts = eventTypeCounts(tape);
   lines.push(
