@@ -317,12 +317,9 @@ export function createTapeMatcher({
     const parts = requestParts(request, settings);
     const ranked = index.summaries
       .map((tape) => {
-        const lines = differences(parts, requestParts(tape.request, settings));
-        return {
-          tape,
-          differences: lines,
-          score: distance(parts, requestParts(tape.request, settings), lines),
-        };
+        const tapeParts = requestParts(tape.request, settings);
+        const lines = differences(parts, tapeParts);
+        return { tape, differences: lines, score: distance(parts, tapeParts, lines) };
       })
       .sort((a, b) => a.score - b.score || b.tape.startedAt - a.tape.startedAt);
     const best = ranked[0]?.score;
