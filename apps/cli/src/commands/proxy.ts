@@ -198,7 +198,14 @@ export async function startRecordingProxy({
       response.end();
     });
   });
-  const origin = await listenOnLoopback(server, port);
+  let origin: string;
+  try {
+    origin = await listenOnLoopback(server, port);
+  } catch (error) {
+    // Nothing was recorded yet, but the recorder holds a flush timer: let it go.
+    await recorder.close();
+    throw error;
+  }
   return {
     origin,
     server,
