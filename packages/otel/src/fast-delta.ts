@@ -14,8 +14,12 @@ export interface DeltaFields {
   characters: number;
 }
 
-function integerAfter(data: string, key: string): number | undefined | null {
-  const at = data.indexOf(key);
+/**
+ * The non-negative integer after the first `key` at or after `from`: undefined without the key,
+ * null when what follows is not plain digits.
+ */
+function integerAfter(data: string, key: string, from = 0): number | undefined | null {
+  const at = data.indexOf(key, from);
   if (at === -1) return undefined;
   let position = at + key.length;
   let value = 0;
@@ -202,23 +206,14 @@ export function readDeltaFieldsByTemplate(
   const keysAfter = template.keysAfter;
   for (let index = 0; index < keysAfter.length; index += 1) {
     const key = keysAfter[index] as string;
-    const at = data.indexOf(key, position);
-    if (at === -1) continue;
     // Only a sequence number after the text is read here; anything else takes the full path.
-    if (key !== SEQUENCE_KEY) return undefined;
-    let value = 0;
-    let digitsEnd = at + key.length;
-    const digitsStart = digitsEnd;
-    for (;;) {
-      const code = data.charCodeAt(digitsEnd);
-      if (!(code >= 48 && code <= 57)) break;
-      value = value * 10 + (code - 48);
-      digitsEnd += 1;
+    if (key !== SEQUENCE_KEY) {
+      if (data.indexOf(key, position) !== -1) return undefined;
+      continue;
     }
-    if (digitsEnd === digitsStart || isFractionOrExponent(data.charCodeAt(digitsEnd))) {
-      return undefined;
-    }
-    sequenceNumber = value;
+    const value = integerAfter(data, key, position);
+    if (value === null) return undefined;
+    if (value !== undefined) sequenceNumber = value;
   }
   if (into === undefined) {
     return {
