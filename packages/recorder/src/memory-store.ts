@@ -123,17 +123,14 @@ export function createMemoryStore(): TapeStore {
       const isWhole = 'raw' in tape && tape.raw instanceof Uint8Array;
       const { raw: _raw, chunks: _chunks, events: _events, ...head } = tape as Tape;
       const summary = structuredClone(head) as TapeSummary;
+      // Counted from what is appended below (a whole tape's bytes and events, or none yet).
+      summary.eventCount = 0;
+      summary.byteLength = 0;
+      delete summary.firstEventMs;
       if (!isWhole) {
         summary.outcome = 'recording';
-        summary.eventCount = 0;
-        summary.byteLength = 0;
-        delete summary.firstEventMs;
         delete summary.durationMs;
         delete summary.error;
-      } else {
-        summary.eventCount = 0;
-        summary.byteLength = 0;
-        delete summary.firstEventMs;
       }
       entries.delete(tape.spanId);
       const entry: Entry = { order: order++, summary, parts: [], chunks: [], events: [] };
