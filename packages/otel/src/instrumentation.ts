@@ -11,6 +11,7 @@ import {
 } from '@opentelemetry/api';
 import { createParser, type ParsedEvent, type SseParser } from '@tapedeck/sse';
 import type { Tape } from '@tapedeck/types';
+import { type DirectSource, type ObservedReader, ObservedStream } from './observed-stream.js';
 import { ATTR_TAPEDECK_TAPE_SPAN_ID, ATTR_TAPEDECK_TAPE_TRACE_ID } from './semconv.js';
 import {
   createInstruments,
@@ -154,11 +155,14 @@ const MAX_WHOLE_CHUNK_BYTES = 1024 * 1024;
 // Telemetry is recorded for a few chunks at a time, after the consumer was handed them: the
 // per-event code then runs in a tight loop instead of between the stream machinery's steps,
 // which cost it about 400 ns per event in the benchmark (its code and data kept being evicted).
-// Bounded so that telemetry stays timely and little is held: at most this many chunks, this many
-// bytes, or chunks this old; the rest is recorded whenever the stream stops, however it stops.
+// Bounded so that telemetry stays timely and little is held: a batch of this many chunks or
+// bytes is recorded when the consumer asks for the next chunk (so the chunk that fills it is not
+// held up by it), chunks this old at once; the rest whenever the stream stops, however it stops.
 // A chunk is only read, never changed; a consumer that overwrites a chunk it was handed changes
 // what telemetry reads of it, never what the stream delivers.
 const MAX_PENDING_CHUNKS = 64;
+// Room for chunks of reads issued at once, before the consumer came back for more.
+const PENDING_CAPACITY = 2 * MAX_PENDING_CHUNKS;
 const MAX_PENDING_BYTES = 64 * 1024;
 const MAX_PENDING_MS = 100;
 
@@ -217,12 +221,17 @@ function wholeChunkFrameOf(chunk: Uint8Array, type: string): WholeChunkFrame | u
   return undefined;
 }
 
+const releasedReadMessage =
+  '[tapedeck] the reader was released while this read was pending; the chunk stays in the stream for the next reader';
+
 /**
  * Reads a body on the consumer's demand and hands each chunk on before telemetry sees it.
  * No `tee()`: nothing is read ahead of the consumer and no bytes are buffered. A class, not
- * closures, for the reason the parsers are pooled (above); it is its own underlying source.
+ * closures, for the reason the parsers are pooled (above). It is the underlying source of an
+ * {@link ObservedStream}: its own readers read the body directly (`readDirectly`), every other
+ * consumer through `pull`.
  */
-class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
+class BodyObserver implements DirectSource {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #streamSpan: StreamSpan;
   readonly #now: () => number;
@@ -238,10 +247,12 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
   // their element kind on the first push, and every stream would then deoptimize the code that
   // reads them.
   readonly #pendingChunks: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(
-    MAX_PENDING_CHUNKS,
+    PENDING_CAPACITY,
   ).fill(undefined);
-  readonly #pendingTimes = new Float64Array(MAX_PENDING_CHUNKS);
+  readonly #pendingTimes = new Float64Array(PENDING_CAPACITY);
   #pendingCount = 0;
+  /** A full batch waits for the consumer's next read (see `#observe`). */
+  #recordDue = false;
   #pendingBytes = 0;
   // One timer per stream, re-armed only when it fires: re-arming on every chunk would cost more
   // than the rest of the per-chunk telemetry. Idle means nobody is reading: a slow upstream with
@@ -249,6 +260,20 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
   #cancelIdle: (() => void) | undefined;
   #reading = false;
   #cancelled = false;
+  /** The stream was closed, errored or cancelled: reads go to it, not to the body. */
+  #settled = false;
+  /** A pull is waiting for the body: a direct read would overtake it. */
+  #pulling = false;
+  /**
+   * The stream was read through once (a pull), which is what marks it disturbed (a Response
+   * around it is then `bodyUsed`): the first read of a stream always goes through it.
+   */
+  #pulledOnce = false;
+  /** The stream holds chunks no read was waiting for (a released reader's): they come first. */
+  #queued = false;
+  #directReads = 0;
+  /** Direct reads of a released reader: their chunks go into the stream, in order. */
+  #orphanedReads = 0;
   #feeding = false;
   #lastActivity: number;
   // The chunk-as-one-event fast path (see #dispatchWholeChunk).
@@ -268,6 +293,11 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
   // Bound once per stream: the read promise's handlers and the timer and signal callbacks.
   readonly #onChunk: (result: ReadableStreamReadResult<Uint8Array>) => void;
   readonly #onReadError: (error: unknown) => never;
+  readonly #onDirectChunk: (
+    result: ReadableStreamReadResult<Uint8Array>,
+  ) => ReadableStreamReadResult<Uint8Array>;
+  readonly #onDirectError: (error: unknown) => never;
+  #directReader: ObservedReader | undefined;
   readonly #onAbort: () => void;
   readonly #onIdle: () => void;
 
@@ -287,6 +317,8 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
     this.#lastActivity = now();
     this.#onChunk = this.#handleChunk.bind(this);
     this.#onReadError = this.#handleReadError.bind(this);
+    this.#onDirectChunk = this.#handleDirectChunk.bind(this);
+    this.#onDirectError = this.#handleDirectError.bind(this);
     this.#onAbort = this.#handleAbort.bind(this);
     this.#onIdle = this.#handleIdle.bind(this);
     this.#parser = acquireParser(this);
@@ -303,12 +335,43 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
   // No async function per pull: a promise fewer for every chunk, which is most of what the
   // wrapper costs.
   pull(): Promise<void> {
+    if (this.#recordDue) this.#recordPending();
     this.#reading = true;
+    this.#pulling = true;
+    this.#pulledOnce = true;
     return this.#reader.read().then(this.#onChunk, this.#onReadError);
+  }
+
+  canReadDirectly(): boolean {
+    if (this.#settled || this.#pulling || this.#orphanedReads > 0 || !this.#pulledOnce) {
+      return false;
+    }
+    if (this.#queued) {
+      // High-water mark 0: the desired size is minus what the stream holds.
+      if (this.#controller?.desiredSize !== 0) return false;
+      this.#queued = false;
+    }
+    return true;
+  }
+
+  readDirectly(reader: ObservedReader): Promise<ReadableStreamReadResult<Uint8Array>> {
+    if (this.#recordDue) this.#recordPending();
+    this.#reading = true;
+    this.#directReads += 1;
+    this.#directReader = reader;
+    return this.#reader.read().then(this.#onDirectChunk, this.#onDirectError);
+  }
+
+  releaseDirectReads(reader: ObservedReader): void {
+    if (reader !== this.#directReader) return;
+    this.#directReader = undefined;
+    // The body answers reads in order: the pending ones are the oldest and all this reader's.
+    this.#orphanedReads = this.#directReads;
   }
 
   cancel(reason: unknown): Promise<void> {
     this.#cancelled = true;
+    this.#settled = true;
     this.#stop({ kind: 'cancel' });
     this.#releaseParser();
     return this.#reader.cancel(reason);
@@ -384,21 +447,83 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
   }
 
   #handleChunk(result: ReadableStreamReadResult<Uint8Array>): void {
-    this.#reading = false;
+    this.#pulling = false;
+    this.#reading = this.#directReads > 0;
     if (result.done) {
-      this.#recordPending();
-      const parser = this.#parser;
-      if (parser) safely('flushing the parser', () => parser.parser.end());
-      this.#stop({ kind: 'done' });
-      this.#releaseParser();
-      // After a cancel the pending read resolves as done and the stream is already closed.
-      if (!this.#cancelled) this.#controller?.close();
+      this.#finish();
       return;
     }
     const arrivedAt = this.#now();
     const chunk = result.value;
     if (this.#cancelled) return;
+    // Fulfils a waiting read, or stays in the stream's queue (a released reader's chunk).
     this.#controller?.enqueue(chunk);
+    if (this.#controller?.desiredSize !== 0) this.#queued = true;
+    this.#observe(chunk, arrivedAt);
+  }
+
+  /** A direct read's chunk: observed, then handed to the reader as the body gave it. */
+  #handleDirectChunk(
+    result: ReadableStreamReadResult<Uint8Array>,
+  ): ReadableStreamReadResult<Uint8Array> {
+    this.#directReads -= 1;
+    if (this.#orphanedReads > 0) {
+      // Its reader was released: the chunk (or the end) goes into the stream for the next.
+      this.#orphanedReads -= 1;
+      this.#handleChunk(result);
+      throw new TypeError(releasedReadMessage);
+    }
+    this.#reading = this.#directReads > 0 || this.#pulling;
+    if (result.done) {
+      this.#finish();
+      const reader = this.#directReader;
+      if (reader?.iterating) reader.finishIteration();
+      return result;
+    }
+    if (!this.#cancelled) this.#observe(result.value, this.#now());
+    return result;
+  }
+
+  #handleDirectError(error: unknown): never {
+    this.#directReads -= 1;
+    if (this.#orphanedReads > 0) {
+      this.#orphanedReads -= 1;
+      this.#fail(error);
+      throw new TypeError(releasedReadMessage);
+    }
+    this.#reading = this.#directReads > 0 || this.#pulling;
+    this.#fail(error);
+    const reader = this.#directReader;
+    if (reader?.iterating) reader.finishIteration();
+    // The consumer sees the upstream's own error.
+    throw error;
+  }
+
+  /** The body ended: telemetry finishes, then the stream closes. */
+  #finish(): void {
+    this.#recordPending();
+    const parser = this.#parser;
+    if (parser) safely('flushing the parser', () => parser.parser.end());
+    this.#stop({ kind: 'done' });
+    this.#releaseParser();
+    // After a cancel the pending read resolves as done and the stream is already closed.
+    if (!this.#settled) {
+      this.#settled = true;
+      this.#controller?.close();
+    }
+  }
+
+  /** The body failed: the span ends, and the stream errors unless it already settled. */
+  #fail(error: unknown): void {
+    this.#stop(this.#signal?.aborted ? { kind: 'abort', error } : { kind: 'error', error });
+    this.#releaseParser();
+    if (!this.#settled) {
+      this.#settled = true;
+      this.#controller?.error(error);
+    }
+  }
+
+  #observe(chunk: Uint8Array, arrivedAt: number): void {
     if (this.#streamSpan.ended || !this.#parser) return;
     this.#lastActivity = arrivedAt;
     const count = this.#pendingCount;
@@ -406,11 +531,14 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
     this.#pendingTimes[count] = arrivedAt;
     this.#pendingCount = count + 1;
     this.#pendingBytes += chunk.byteLength;
-    if (
-      count + 1 >= MAX_PENDING_CHUNKS ||
-      this.#pendingBytes >= MAX_PENDING_BYTES ||
-      arrivedAt - (this.#pendingTimes[0] as number) >= MAX_PENDING_MS
-    ) {
+    if (count + 1 >= PENDING_CAPACITY) {
+      // Reads issued without waiting for each other outran the recording: record now.
+      this.#recordPending();
+    } else if (count + 1 >= MAX_PENDING_CHUNKS || this.#pendingBytes >= MAX_PENDING_BYTES) {
+      // A full batch is recorded when the consumer comes back for more: it has this chunk then.
+      this.#recordDue = true;
+    } else if (arrivedAt - (this.#pendingTimes[0] as number) >= MAX_PENDING_MS) {
+      // A slow stream: a chunk or two, recorded now so telemetry keeps up with it.
       this.#recordPending();
     }
   }
@@ -421,6 +549,7 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
     if (count === 0) return;
     // Emptied first: whatever recording does, nothing is recorded twice.
     this.#pendingCount = 0;
+    this.#recordDue = false;
     this.#pendingBytes = 0;
     const pendingChunks = this.#pendingChunks;
     const pendingTimes = this.#pendingTimes;
@@ -455,10 +584,12 @@ class BodyObserver implements UnderlyingDefaultSource<Uint8Array> {
   }
 
   #handleReadError(error: unknown): never {
-    this.#reading = false;
+    this.#pulling = false;
+    this.#reading = this.#directReads > 0;
     this.#stop(this.#signal?.aborted ? { kind: 'abort', error } : { kind: 'error', error });
     this.#releaseParser();
-    // The consumer sees the upstream's own error.
+    // The consumer sees the upstream's own error; the rejected pull errors the stream with it.
+    this.#settled = true;
     throw error;
   }
 
@@ -515,10 +646,7 @@ function observeBody(
     signal?: AbortSignal | null;
   },
 ): ReadableStream<Uint8Array> {
-  // No queue: a pending read is fulfilled by the enqueue itself, and nothing is read ahead.
-  return new ReadableStream<Uint8Array>(new BodyObserver(body, streamSpan, options, signal), {
-    highWaterMark: 0,
-  });
+  return new ObservedStream(new BodyObserver(body, streamSpan, options, signal));
 }
 
 function rewrapResponse(response: Response, body: ReadableStream<Uint8Array>): Response {

@@ -49,6 +49,30 @@ describe('telemetry of chunks already handed on', () => {
     await telemetry.shutdown();
   });
 
+  it('records a full batch when the consumer asks for more, not before it has the last chunk', async () => {
+    const telemetry = createTestTelemetry();
+    const clock = manualClock();
+    const traced = instrumentStream(streamOf(deltaChunks(100)), {
+      tracerProvider: telemetry.tracerProvider,
+      meterProvider: telemetry.meterProvider,
+      request: { url: 'https://openrouter.ai/api/v1/responses', method: 'POST' },
+      _internal: { now: clock.now },
+    });
+    const reader = traced.getReader();
+    for (let read = 0; read < 64; read += 1) {
+      clock.advance(1);
+      expect((await reader.read()).done).toBe(false);
+    }
+    // 64 chunks is a batch; the consumer has them all and nothing is recorded yet.
+    expect(await timePerChunkCount(telemetry)).toBe(0);
+    const next = reader.read();
+    // Asking for the 65th records the 64 (63 gaps between them).
+    expect(await timePerChunkCount(telemetry)).toBe(63);
+    expect((await next).done).toBe(false);
+    await reader.cancel();
+    await telemetry.shutdown();
+  });
+
   it('is complete when the consumer stops between two recordings', async () => {
     const telemetry = createTestTelemetry();
     const clock = manualClock();
