@@ -520,7 +520,7 @@ export function createTapeCore(db) {
     }
     const packed =
       data.frame === true
-        ? packEvents(frameSegment(tape, segment))
+        ? frameSegment(tape, segment)
         : (data.packedEvents ?? packEvents(data.events));
     let eventCount = tape.event_count;
     let firstEventMs = null;
@@ -559,11 +559,13 @@ export function createTapeCore(db) {
   // events in the bytes it stores, so the recorder's thread never parses them.
   /** @type {Map<number, ReturnType<typeof createFramer>>} */
   const framers = new Map();
+  let scratch = new Uint8Array(0);
 
   /**
-   * Feeds a segment to its tape's framer; returns the events it completed.
+   * Feeds a segment to its tape's framer; returns the events it completed, packed.
    * @param {{id: number; byte_length: number}} tape
    * @param {{bytes: Uint8Array; timings: Float64Array} | undefined} segment
+   * @returns {PackedEvents}
    */
   function frameSegment(tape, segment) {
     let framer = framers.get(tape.id);
@@ -577,23 +579,27 @@ export function createTapeCore(db) {
           statements.segmentsBefore.all(tape.id, tape.byte_length)
         );
         for (const row of earlier) framer.add(row.bytes, 0);
-        framer.take();
+        framer.takePacked();
       }
     }
-    if (!segment) return [];
+    if (!segment) return packEvents([]);
     // Scanning shared memory is slower than a private copy of it (V8 takes its careful path
-    // for every search in a SharedArrayBuffer); one copy costs less than the difference.
-    const bytes =
-      segment.bytes.buffer instanceof SharedArrayBuffer
-        ? new Uint8Array(segment.bytes)
-        : segment.bytes;
+    // for every search in a SharedArrayBuffer); one copy costs less than the difference. The
+    // copy goes to one scratch buffer (the framer keeps no view of what it frames): fresh
+    // memory per segment would cost its page faults every time.
+    let bytes = segment.bytes;
+    if (bytes.buffer instanceof SharedArrayBuffer) {
+      if (scratch.length < bytes.length) scratch = new Uint8Array(bytes.length * 2);
+      scratch.set(bytes);
+      bytes = scratch.subarray(0, bytes.length);
+    }
     let at = 0;
     for (let i = 0; i < segment.timings.length; i += 2) {
       const length = /** @type {number} */ (segment.timings[i + 1]);
       framer.add(bytes.subarray(at, at + length), /** @type {number} */ (segment.timings[i]));
       at += length;
     }
-    return framer.take();
+    return framer.takePacked();
   }
 
   /** @param {any} tape */

@@ -21,6 +21,8 @@ export interface Framer {
   add(chunk: Uint8Array, offsetMs: number): void;
   end(offsetMs: number): FramedEvent[];
   take(): FramedEvent[];
+  /** The completed events packed as the SQLite store writes them; the arrays are the caller's. */
+  takePacked(): { count: number; numbers: Float64Array; lengths: Uint32Array; text: string };
   dropped(): number;
 }
 

@@ -6,6 +6,9 @@
 // worker loads it directly on Node 20; test/sse-framer.test.ts checks it against createParser.
 
 const LF = 10;
+// Node's Buffer search (memchr) on any Uint8Array: several times faster than
+// Uint8Array.prototype.indexOf, which V8 runs element by element.
+const indexOfByte = Buffer.prototype.indexOf;
 const CR = 13;
 const COLON = 58;
 const SPACE = 32;
@@ -58,8 +61,15 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
   let lastEventId = '';
   let idAtBlockStart = '';
   let index = 0;
-  /** @type {FramedEvent[]} */
-  let out = [];
+  // Completed events, packed as the store writes them (see `takePacked`): per event six numbers
+  // (index, offsetMs, byteStart, byteEnd, retry or -1, 0 for no data) and the lengths of its
+  // type and id, whose text is in `parts`. No object per event: the writer thread frames every
+  // event of every tape.
+  let count = 0;
+  let numbers = new Float64Array(6 * 256);
+  let lengths = new Uint32Array(3 * 256);
+  /** @type {string[]} */
+  let parts = [];
   let currentOffsetMs = 0;
   let dropped = 0;
 
@@ -77,22 +87,42 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
         lastEventId = idAtBlockStart;
         dropped += 1;
       } else {
-        /** @type {FramedEvent} */
-        const event = {
-          index,
-          offsetMs: currentOffsetMs,
-          byteStart: blockStart,
-          byteEnd: end,
-          type: eventType === '' ? 'message' : eventType,
-          id: lastEventId,
-        };
-        if (retry !== undefined) event.retry = retry;
-        out.push(event);
+        if (count * 6 === numbers.length) {
+          const grownNumbers = new Float64Array(numbers.length * 2);
+          grownNumbers.set(numbers);
+          numbers = grownNumbers;
+          const grownLengths = new Uint32Array(lengths.length * 2);
+          grownLengths.set(lengths);
+          lengths = grownLengths;
+        }
+        const type = eventType === '' ? 'message' : eventType;
+        const n = count * 6;
+        numbers[n] = index;
+        numbers[n + 1] = currentOffsetMs;
+        numbers[n + 2] = blockStart;
+        numbers[n + 3] = end;
+        numbers[n + 4] = retry === undefined ? -1 : retry;
+        numbers[n + 5] = 0;
+        const l = count * 3;
+        lengths[l] = type.length;
+        lengths[l + 1] = lastEventId.length;
+        lengths[l + 2] = 0;
+        parts.push(type, lastEventId);
+        count += 1;
         index += 1;
       }
     }
     startBlock(end);
   };
+
+  // The fast path (see `process`): the last `event` line seen, LF included, and
+  // its type. `offsetBase` and `lineIsDirect` (not put together from two chunks) describe the
+  // line `handleLine` is given.
+  /** @type {Uint8Array} */
+  let eventLine = new Uint8Array(0);
+  let eventLineType = '';
+  let offsetBase = 0;
+  let lineIsDirect = false;
 
   // The `event` and `id` values of a stream rarely change: the last bytes seen and their
   // decoded string are kept, so a repeated value is compared, not decoded again.
@@ -172,6 +202,12 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
         typeText = decoder.decode(typeBytes);
       }
       eventType = typeText;
+      // The line, ended by a lone LF, is the fast path's guess at the next block's first line
+      // (it checks every byte before it relies on it).
+      if (lineIsDirect && next - offsetBase === end + 1 && bytes[end] === LF) {
+        if (!sameBytes(bytes, start, end + 1, eventLine)) eventLine = bytes.slice(start, end + 1);
+        eventLineType = typeText;
+      }
     } else if (first === 105) {
       if (bytes.subarray(valueStart, end).indexOf(0) !== -1) return;
       if (!sameBytes(bytes, valueStart, end, idBytes)) {
@@ -208,14 +244,42 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
     let cr = -1;
     let lf = -1;
     const length = bytes.length;
+    offsetBase = base;
     while (position < length) {
-      if (lf < position) {
-        lf = bytes.indexOf(LF, position);
-        if (lf === -1) lf = length;
-      }
       if (cr < position) {
-        cr = bytes.indexOf(CR, position);
+        cr = indexOfByte.call(bytes, CR, position);
         if (cr === -1) cr = length;
+      }
+      if (heldLength === 0 && blockStart === base + position) {
+        // The usual block, `[<the cached event line>]data:<value>LF LF` with no CR, is taken
+        // in one search for its data line's end: the same event the lines below would give.
+        let p = position;
+        let type = '';
+        const cached = eventLine.length;
+        if (cached > 0 && length - p > cached && sameBytes(bytes, p, p + cached, eventLine)) {
+          p += cached;
+          type = eventLineType;
+        }
+        if (
+          bytes[p] === 100 &&
+          bytes[p + 1] === 97 &&
+          bytes[p + 2] === 116 &&
+          bytes[p + 3] === 97 &&
+          bytes[p + 4] === COLON
+        ) {
+          const dataEnd = indexOfByte.call(bytes, LF, p + 5);
+          if (dataEnd !== -1 && bytes[dataEnd + 1] === LF && cr > dataEnd + 1) {
+            eventType = type;
+            hasData = true;
+            dispatch(base + dataEnd + 2);
+            position = dataEnd + 2;
+            continue;
+          }
+        }
+      }
+      if (lf < position) {
+        lf = indexOfByte.call(bytes, LF, position);
+        if (lf === -1) lf = length;
       }
       const lineEnd = Math.min(lf, cr);
       if (lineEnd === length) {
@@ -240,8 +304,10 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
         const line = appendHeld(held, heldLength, bytes, position, lineEnd);
         const lineLength = heldLength + lineEnd - position;
         heldLength = 0;
+        lineIsDirect = false;
         handleLine(line, 0, lineLength, base + next);
       } else {
+        lineIsDirect = true;
         handleLine(bytes, position, lineEnd, base + next);
       }
       position = next;
@@ -276,6 +342,25 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
       }
     }
     if (bytes.length > 0) process(bytes);
+  };
+
+  /**
+   * The events completed since the last take, packed as the SQLite store stores them (the
+   * `PackedEvents` of sqlite-core.mjs). The arrays are the caller's.
+   */
+  const takePacked = () => {
+    const packed = {
+      count,
+      numbers: numbers.subarray(0, count * 6),
+      lengths: lengths.subarray(0, count * 3),
+      text: parts.join(''),
+    };
+    // Sized for a take like this one, so a steady stream allocates once per take.
+    numbers = new Float64Array(6 * Math.max(256, count));
+    lengths = new Uint32Array(3 * Math.max(256, count));
+    parts = [];
+    count = 0;
+    return packed;
   };
 
   return {
@@ -319,10 +404,32 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
     },
     /** @returns {FramedEvent[]} */
     take() {
-      const events = out;
-      out = [];
+      const packed = takePacked();
+      /** @type {FramedEvent[]} */
+      const events = [];
+      let at = 0;
+      for (let i = 0; i < packed.count; i++) {
+        const n = i * 6;
+        const type = packed.text.slice(at, at + /** @type {number} */ (packed.lengths[i * 3]));
+        at += type.length;
+        const id = packed.text.slice(at, at + /** @type {number} */ (packed.lengths[i * 3 + 1]));
+        at += id.length;
+        /** @type {FramedEvent} */
+        const event = {
+          index: /** @type {number} */ (packed.numbers[n]),
+          offsetMs: /** @type {number} */ (packed.numbers[n + 1]),
+          byteStart: /** @type {number} */ (packed.numbers[n + 2]),
+          byteEnd: /** @type {number} */ (packed.numbers[n + 3]),
+          type,
+          id,
+        };
+        const retryValue = /** @type {number} */ (packed.numbers[n + 4]);
+        if (retryValue >= 0) event.retry = retryValue;
+        events.push(event);
+      }
       return events;
     },
+    takePacked,
     /** Events dropped for exceeding the size limit so far. */
     dropped: () => dropped,
   };

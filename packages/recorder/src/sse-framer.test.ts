@@ -84,7 +84,87 @@ const stream = fc
     ([bom, lines]) => `${bom ? '\uFEFF' : ''}${lines.map(([text, end]) => text + end).join('')}`,
   );
 
+// Streams as LLM APIs write them, `event: <type>` and `data: <json>` blocks (or data-only ones),
+// which the framer takes by its fast path, with the deviations that must leave it: another
+// type, an id or retry line, a comment, a CR, an event line after the data, `data` without a
+// colon, a data line with no blank line after it.
+const llmBlock = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom('event: response.output_text.delta\ndata: {"d":"x"}\n\n'),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.string({ maxLength: 8 }).map((text) => `data: {"t":${JSON.stringify(text)}}\n\n`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'event: response.completed\ndata: {}\n\n',
+      'event:response.output_text.delta\ndata:{}\n\n',
+      'event: response.output_text.delta\nid: 9\ndata: {}\n\n',
+      'event: response.output_text.delta\ndata: {}\nretry: 30\n\n',
+      ': keep-alive\n\n',
+      ': x\ndata: {}\n\n',
+      'event: response.output_text.delta\r\ndata: {}\r\n\r\n',
+      'event: response.output_text.delta\ndata: a\rb\n\n',
+      'event: response.output_text.delta\ndata: a\r\rb\n\n',
+      'data: a\r\rdata: b\n\n',
+      'data: {}\nevent: ping\n\n',
+      'event: response.output_text.delta\ndata\n\n',
+      'event: response.output_text.delta\ndata: 1\ndata: 2\n\n',
+      'data: [DONE]\n\n',
+      'event: response.output_text.delta\n\n',
+      '\n',
+    ),
+  },
+);
+const llmStream = fc
+  .tuple(fc.boolean(), fc.array(llmBlock, { maxLength: 40 }), fc.constantFrom('', 'data: cut'))
+  .map(([bom, blocks, rest]) => `${bom ? '\uFEFF' : ''}${blocks.join('')}${rest}`);
+
 describe('createFramer (the writer thread’s framer)', () => {
+  it('frames LLM-shaped streams (its fast path and every way out of it) as @tapedeck/sse does', () => {
+    fc.assert(
+      fc.property(llmStream, fc.array(fc.nat(2000), { maxLength: 8 }), (text, rawCuts) => {
+        const bytes = encoder.encode(text);
+        const cuts = rawCuts.map((cut) => cut % (bytes.length + 1)).sort((a, b) => a - b);
+        expect(framed(bytes, cuts)).toEqual(reference(bytes, cuts));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('takePacked holds what take gives, in the store’s packed form', () => {
+    fc.assert(
+      fc.property(llmStream, (text) => {
+        const bytes = encoder.encode(text);
+        const events = createFramer().feed(bytes, 7);
+        const packed = createFramer();
+        packed.add(bytes, 7);
+        const result = packed.takePacked();
+        expect(result.count).toBe(events.length);
+        expect(result.text).toBe(events.map((event) => event.type + event.id).join(''));
+        events.forEach((event, i) => {
+          expect([...result.numbers.subarray(i * 6, i * 6 + 6)]).toEqual([
+            event.index,
+            7,
+            event.byteStart,
+            event.byteEnd,
+            event.retry ?? -1,
+            0,
+          ]);
+          expect([...result.lengths.subarray(i * 3, i * 3 + 3)]).toEqual([
+            event.type.length,
+            event.id.length,
+            0,
+          ]);
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('finds the same events, ranges, types, ids and retries as @tapedeck/sse for any chunking', () => {
     fc.assert(
       fc.property(stream, fc.array(fc.nat(400), { maxLength: 8 }), (text, rawCuts) => {
