@@ -66,8 +66,11 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
   // type and id, whose text is in `parts`. No object per event: the writer thread frames every
   // event of every tape.
   let count = 0;
-  let numbers = new Float64Array(6 * 256);
-  let lengths = new Uint32Array(3 * 256);
+  // Grown when an event does not fit, to what the last take needed: a writer thread holds one
+  // framer per tape being recorded, and most takes are small.
+  let numbers = new Float64Array(0);
+  let lengths = new Uint32Array(0);
+  let lastTakeCount = 0;
   /** @type {string[]} */
   let parts = [];
   let currentOffsetMs = 0;
@@ -88,10 +91,11 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
         dropped += 1;
       } else {
         if (count * 6 === numbers.length) {
-          const grownNumbers = new Float64Array(numbers.length * 2);
+          const capacity = Math.max(16, lastTakeCount, count * 2);
+          const grownNumbers = new Float64Array(capacity * 6);
           grownNumbers.set(numbers);
           numbers = grownNumbers;
-          const grownLengths = new Uint32Array(lengths.length * 2);
+          const grownLengths = new Uint32Array(capacity * 3);
           grownLengths.set(lengths);
           lengths = grownLengths;
         }
@@ -355,9 +359,11 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
       lengths: lengths.subarray(0, count * 3),
       text: parts.join(''),
     };
-    // Sized for a take like this one, so a steady stream allocates once per take.
-    numbers = new Float64Array(6 * Math.max(256, count));
-    lengths = new Uint32Array(3 * Math.max(256, count));
+    // The next take is sized like this one when its first event comes: a steady stream
+    // allocates once per take, a quiet one nothing.
+    lastTakeCount = count;
+    numbers = new Float64Array(0);
+    lengths = new Uint32Array(0);
     parts = [];
     count = 0;
     return packed;
