@@ -1,8 +1,8 @@
 // Per-event cost of @tapedeck/otel: an OpenResponses stream read through instrumentStream with
 // the real SDK (BasicTracerProvider + BatchSpanProcessor, exporter discarding), against the
 // same stream read uninstrumented (the anchor), in the same run. Reports ns/event for the three
-// span-event modes. The instrumented side includes everything it adds: the pull-through
-// wrapper, SSE parsing (@tapedeck/sse), reading each event's fields, attributes, span events.
+// span-event modes. The instrumented side includes everything it adds: handing chunks on, SSE
+// parsing (@tapedeck/sse), reading each event's fields, attributes, span events.
 // Two workloads: one event per network chunk (token streaming), and the same bytes in 64 KiB
 // chunks (a replayed or buffered stream); from the two, the per-chunk and per-event costs.
 // Run: npx -y pnpm@10.34.9 --filter "@tapedeck/otel..." build && node bench/run.mjs otel-events
@@ -15,7 +15,6 @@ const require = createRequire(new URL('../packages/otel/package.json', import.me
 const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 
 const DELTAS = 20_000;
-const RUNS = 9;
 const encoder = new TextEncoder();
 
 // One event per network chunk, as token-by-token streaming arrives.
@@ -243,96 +242,74 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)]!;
 };
 
-const modes: Mode[] = [
-  'anchor',
+// Every mode is measured against the anchor in pairs: the anchor and the mode alternate, and
+// the added cost is the median of each pair's difference. Measuring the anchor and a mode
+// minutes apart does not work on this shared 2-core machine: the anchor alone moves by ±0.3 µs
+// per event between blocks. No forced gc(): after one, V8 throws away the optimized code of
+// Node's own web-stream functions (their objects died) and the next stream pays to compile it
+// again, on whichever side comes first; in a service with streams in flight that code stays.
+// Each pair's garbage is collected on whichever side it happens to fall, evenly over the pairs.
+// `all` runs last: its 20,000 span events per stream are garbage no other mode should meet.
+const PAIRS = 61;
+const pairedModes: Mode[] = [
   'then-pull-through',
   'direct reader',
   'direct reader + sse framing',
   'coalesce',
   'lifecycle',
-  'all',
-  'anchor, 64 KiB',
   'coalesce, 64 KiB',
   'lifecycle, 64 KiB',
+  'all',
   'all, 64 KiB',
 ];
-const samples = new Map<Mode, number[]>(modes.map((mode) => [mode, []]));
-// Each mode in its own block, warmed up first: interleaving them made the shared code paths
-// polymorphic and let one mode's garbage (`all` keeps 20,000 span events) be collected on
-// another mode's clock. `all` runs last for the same reason.
-for (const mode of modes) {
-  for (let run = 0; run < 3; run += 1) await once(mode);
-  for (let run = 0; run < RUNS; run += 1) {
-    globalThis.gc?.();
-    samples.get(mode)!.push(await once(mode));
-  }
-}
-// Paired runs for the target (added after the blocks above, which are measured as before): the
-// blocks measure the anchor and each mode minutes apart, and on a shared 2-core machine the
-// anchor alone moves by ±0.3 µs per event between blocks. Here the anchor and a mode alternate,
-// and the added cost is the median of each pair's difference. No forced gc() here: after one,
-// V8 throws away the optimized code of Node's own web-stream functions (their objects died),
-// and a wrapped stream, which is two streams, pays that recompile twice; in a service with
-// streams in flight those objects stay alive. Each pair's garbage is collected on whichever
-// side it happens to fall, evenly over the pairs.
-const PAIRS = 21;
-const pairedModes = [
-  'then-pull-through',
-  'direct reader',
-  'direct reader + sse framing',
-  'coalesce',
-  'lifecycle',
-  'coalesce, 64 KiB',
-] as const;
+const anchorOf = (mode: Mode): Mode => (mode.endsWith(', 64 KiB') ? 'anchor, 64 KiB' : 'anchor');
 const pairedAdded = new Map<Mode, number[]>(pairedModes.map((mode) => [mode, []]));
+const anchorSamples = new Map<Mode, number[]>([
+  ['anchor', []],
+  ['anchor, 64 KiB', []],
+]);
 for (const mode of pairedModes) {
+  // Warm both sides up first.
+  for (let run = 0; run < 3; run += 1) {
+    await once(anchorOf(mode));
+    await once(mode);
+  }
   for (let pair = 0; pair < PAIRS; pair += 1) {
-    const anchor = await once(mode.endsWith(', 64 KiB') ? 'anchor, 64 KiB' : 'anchor');
+    const anchor = await once(anchorOf(mode));
     const instrumented = await once(mode);
+    anchorSamples.get(anchorOf(mode))!.push(anchor);
     pairedAdded.get(mode)!.push((instrumented - anchor) / eventCount);
   }
 }
 await provider.forceFlush();
 await provider.shutdown();
 
-const anchorNs = median(samples.get('anchor')!);
-const networkAnchorNs = median(samples.get('anchor, 64 KiB')!);
+const quartiles = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (fraction: number) => sorted[Math.floor((sorted.length - 1) * fraction)]!;
+  return { median: median(sorted), low: at(0.25), high: at(0.75) };
+};
 console.log(
-  `${eventCount} events (${(byteCount / 1024 / 1024).toFixed(1)} MiB), one per chunk; median CPU time of ${RUNS} runs; Node ${process.version}`,
+  `${eventCount} events (${(byteCount / 1024 / 1024).toFixed(1)} MiB); CPU time of the process; ${PAIRS} pairs per mode, no forced gc(); Node ${process.version}`,
 );
 console.log('');
-console.log('| mode | ms / stream | ns / event | added ns / event | vs uninstrumented |');
-console.log('|---|---:|---:|---:|---:|');
+console.log(
+  `Anchors (uninstrumented, read to the end): one event per chunk ${(median(anchorSamples.get('anchor')!) / eventCount).toFixed(0)} ns / event; ${bigChunks.length} chunks of 64 KiB ${(median(anchorSamples.get('anchor, 64 KiB')!) / eventCount).toFixed(0)} ns / event`,
+);
+console.log('');
+console.log('| mode | chunks | median added ns / event | quartiles (25th–75th) |');
+console.log('|---|---|---:|---:|');
 const added = new Map<Mode, number>();
-for (const mode of modes) {
-  if (mode.endsWith(', 64 KiB')) continue;
-  const ns = median(samples.get(mode)!);
-  added.set(mode, (ns - anchorNs) / eventCount);
+for (const mode of pairedModes) {
+  const { median: middle, low, high } = quartiles(pairedAdded.get(mode)!);
+  added.set(mode, middle);
+  const name = mode.replace(', 64 KiB', '');
   const label =
-    mode === 'anchor'
-      ? 'uninstrumented (anchor)'
-      : mode === 'then-pull-through' || mode.startsWith('direct reader')
-        ? `floor: ${mode} only`
-        : `instrumented, ${mode}`;
+    name === 'then-pull-through' || name.startsWith('direct reader')
+      ? `floor: ${name} only`
+      : `instrumented, ${name}`;
   console.log(
-    `| ${label} | ${(ns / 1e6).toFixed(1)} | ${(ns / eventCount).toFixed(0)} | ${mode === 'anchor' ? '—' : added.get(mode)!.toFixed(0)} | ${(ns / anchorNs).toFixed(2)}× |`,
-  );
-}
-console.log('');
-console.log(
-  `Second workload: the same ${eventCount} events in ${bigChunks.length} network chunks of 64 KiB (a replayed or buffered stream); anchor: the same chunks read uninstrumented`,
-);
-console.log('');
-console.log('| mode | ms / stream | ns / event | added ns / event | vs uninstrumented |');
-console.log('|---|---:|---:|---:|---:|');
-for (const mode of modes) {
-  if (!mode.endsWith(', 64 KiB')) continue;
-  const ns = median(samples.get(mode)!);
-  added.set(mode, (ns - networkAnchorNs) / eventCount);
-  const label =
-    mode === 'anchor, 64 KiB' ? 'uninstrumented (anchor), 64 KiB' : `instrumented, ${mode}`;
-  console.log(
-    `| ${label} | ${(ns / 1e6).toFixed(1)} | ${(ns / eventCount).toFixed(0)} | ${mode === 'anchor, 64 KiB' ? '—' : added.get(mode)!.toFixed(0)} | ${(ns / networkAnchorNs).toFixed(2)}× |`,
+    `| ${label} | ${mode.endsWith(', 64 KiB') ? '64 KiB' : 'one event each'} | ${middle.toFixed(0)} | ${low.toFixed(0)}–${high.toFixed(0)} |`,
   );
 }
 // Added cost = per-chunk cost × chunks + per-event cost × events. With 64 KiB chunks the
@@ -348,19 +325,5 @@ for (const events of ['coalesce', 'lifecycle', 'all'] as const) {
   const perChunk = (perChunkAndEvent - network) / (1 - chunksPerEvent);
   const perEvent = perChunkAndEvent - perChunk;
   console.log(`| ${events} | ${perEvent.toFixed(0)} | ${perChunk.toFixed(0)} |`);
-}
-console.log('');
-console.log(
-  `Paired, no forced gc(): the anchor (of the same workload) and the mode alternate, ${PAIRS} pairs; added ns per event per pair`,
-);
-console.log('');
-console.log('| mode | median added ns / event | quartiles (25th–75th) |');
-console.log('|---|---:|---:|');
-for (const mode of pairedModes) {
-  const sorted = [...pairedAdded.get(mode)!].sort((a, b) => a - b);
-  const quartile = (fraction: number) => sorted[Math.floor((sorted.length - 1) * fraction)]!;
-  console.log(
-    `| ${mode} | ${median(sorted).toFixed(0)} | ${quartile(0.25).toFixed(0)}–${quartile(0.75).toFixed(0)} |`,
-  );
 }
 if (exported.length === 0) throw new Error('no span reached the exporter');
