@@ -10,6 +10,7 @@
 import { createRequire } from 'node:module';
 import { instrumentStream } from '../packages/otel/dist/index.js';
 import { createParser } from '../packages/sse/dist/index.js';
+import { DirectStream } from './direct-stream.js';
 
 const require = createRequire(new URL('../packages/otel/package.json', import.meta.url));
 const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
@@ -164,47 +165,16 @@ function thenPullThrough(stream: ReadableStream<Uint8Array>): ReadableStream<Uin
   );
 }
 
-class DirectReader extends ReadableStreamDefaultReader<Uint8Array> {
-  readonly #body: ReadableStreamDefaultReader<Uint8Array>;
-  readonly #onChunk: (
-    result: ReadableStreamReadResult<Uint8Array>,
-  ) => ReadableStreamReadResult<Uint8Array>;
-  constructor(
-    stream: ReadableStream<Uint8Array>,
-    body: ReadableStreamDefaultReader<Uint8Array>,
-    onChunk: (result: ReadableStreamReadResult<Uint8Array>) => ReadableStreamReadResult<Uint8Array>,
-  ) {
-    super(stream);
-    this.#body = body;
-    this.#onChunk = onChunk;
-  }
-  override read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    return this.#body.read().then(this.#onChunk);
-  }
-}
-class DirectStream extends ReadableStream<Uint8Array> {
-  readonly #body: ReadableStreamDefaultReader<Uint8Array>;
-  readonly #onChunk: (
-    result: ReadableStreamReadResult<Uint8Array>,
-  ) => ReadableStreamReadResult<Uint8Array>;
-  constructor(body: ReadableStream<Uint8Array>, parse: boolean) {
-    super({}, { highWaterMark: 0 });
-    this.#body = body.getReader();
-    framingParser.reset();
-    framingEvents = 0;
-    this.#onChunk = (result) => {
-      if (result.done) {
-        framingParser.end();
-        if (parse && framingEvents !== eventCount) {
-          throw new Error(`parsed ${framingEvents} events`);
-        }
-      } else if (parse) framingParser.feed(result.value);
-      return result;
-    };
-  }
-  override getReader(): ReadableStreamDefaultReader<Uint8Array> {
-    return new DirectReader(this, this.#body, this.#onChunk);
-  }
+function directStream(body: ReadableStream<Uint8Array>, parse: boolean): DirectStream {
+  framingParser.reset();
+  framingEvents = 0;
+  return new DirectStream(body, (result) => {
+    if (result.done) {
+      framingParser.end();
+      if (parse && framingEvents !== eventCount) throw new Error(`parsed ${framingEvents} events`);
+    } else if (parse) framingParser.feed(result.value);
+    return result;
+  });
 }
 
 async function once(mode: Mode): Promise<number> {
@@ -219,9 +189,9 @@ async function once(mode: Mode): Promise<number> {
       : mode === 'then-pull-through'
         ? thenPullThrough(source())
         : mode === 'direct reader'
-          ? new DirectStream(source(), false)
+          ? directStream(source(), false)
           : mode === 'direct reader + sse framing'
-            ? new DirectStream(source(), true)
+            ? directStream(source(), true)
             : events === 'anchor'
               ? source(bigChunks)
               : instrumentStream(source(network ? bigChunks : chunks), {

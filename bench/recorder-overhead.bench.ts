@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createRecorder, createSqliteStore } from '../packages/recorder/dist/index.js';
+import { DirectStream } from './direct-stream.js';
 
 const RUNS = 5;
 const encoder = new TextEncoder();
@@ -151,73 +152,43 @@ function createFloorRecorder(path: string) {
     return new Promise<void>((resolve) => pending.set(id, resolve));
   };
   const timer = setInterval(send, 100);
-  class FloorReader extends ReadableStreamDefaultReader<Uint8Array> {
-    readonly #body: ReadableStreamDefaultReader<Uint8Array>;
-    readonly #onChunk: (
-      result: ReadableStreamReadResult<Uint8Array>,
-    ) => ReadableStreamReadResult<Uint8Array>;
-    constructor(
-      stream: ReadableStream<Uint8Array>,
-      body: ReadableStreamDefaultReader<Uint8Array>,
-      onChunk: FloorReader['onChunk'],
-    ) {
-      super(stream);
-      this.#body = body;
-      this.#onChunk = onChunk;
-    }
-    get onChunk() {
-      return this.#onChunk;
-    }
-    override read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-      return this.#body.read().then(this.#onChunk);
-    }
-  }
-  class FloorStream extends ReadableStream<Uint8Array> {
-    readonly #body: ReadableStreamDefaultReader<Uint8Array>;
-    readonly #onChunk: FloorReader['onChunk'];
-    constructor(body: ReadableStream<Uint8Array>) {
-      super({}, { highWaterMark: 0 });
-      this.#body = body.getReader();
-      const stream = streams++;
-      let buffer: Uint8Array | undefined;
-      let length = 0;
-      const tape = {
-        flush() {
-          if (buffer && length > 0)
-            batch.push({ stream, buffer: buffer.buffer as ArrayBuffer, length });
-          buffer = undefined;
-          length = 0;
-        },
-      };
-      open.add(tape);
-      this.#onChunk = (result) => {
-        if (result.done) {
-          tape.flush();
-          open.delete(tape);
-          return result;
-        }
-        const chunk = result.value;
-        for (let at = 0; at < chunk.byteLength; ) {
-          if (!buffer || length === buffer.byteLength) {
-            tape.flush();
-            buffer = new Uint8Array(pool.pop() ?? new ArrayBuffer(FLOOR_BUFFER_BYTES));
-          }
-          const take = Math.min(chunk.byteLength - at, buffer.byteLength - length);
-          buffer.set(chunk.subarray(at, at + take), length);
-          length += take;
-          at += take;
-        }
+  const floorStream = (body: ReadableStream<Uint8Array>) => {
+    const stream = streams++;
+    let buffer: Uint8Array | undefined;
+    let length = 0;
+    const tape = {
+      flush() {
+        if (buffer && length > 0)
+          batch.push({ stream, buffer: buffer.buffer as ArrayBuffer, length });
+        buffer = undefined;
+        length = 0;
+      },
+    };
+    open.add(tape);
+    return new DirectStream(body, (result) => {
+      if (result.done) {
+        tape.flush();
+        open.delete(tape);
         return result;
-      };
-    }
-    override getReader(): ReadableStreamDefaultReader<Uint8Array> {
-      return new FloorReader(this, this.#body, this.#onChunk);
-    }
-  }
+      }
+      const chunk = result.value;
+      for (let at = 0; at < chunk.byteLength; ) {
+        if (!buffer || length === buffer.byteLength) {
+          tape.flush();
+          buffer = new Uint8Array(pool.pop() ?? new ArrayBuffer(FLOOR_BUFFER_BYTES));
+        }
+        const take = Math.min(chunk.byteLength - at, buffer.byteLength - length);
+        buffer.set(chunk.subarray(at, at + take), length);
+        length += take;
+        at += take;
+      }
+      return result;
+    });
+  };
   return {
     fetch: (async (input, init) => {
       const response = await stampingFetch(input, init);
-      return new Response(new FloorStream(response.body!), {
+      return new Response(floorStream(response.body!), {
         status: response.status,
         headers: response.headers,
       });

@@ -462,22 +462,35 @@ class BodyObserver implements DirectSource {
     this.#observe(chunk, arrivedAt);
   }
 
+  /** A direct read settled: false when it was a released reader's (see `releaseDirectReads`). */
+  #settleDirectRead(): boolean {
+    this.#directReads -= 1;
+    if (this.#orphanedReads > 0) {
+      this.#orphanedReads -= 1;
+      return false;
+    }
+    this.#reading = this.#directReads > 0 || this.#pulling;
+    return true;
+  }
+
+  /** The stream ended or failed: a `for await` over it lets go of it, as the platform's does. */
+  #endIteration(): void {
+    const reader = this.#directReader;
+    if (reader?.iterating) reader.finishIteration();
+  }
+
   /** A direct read's chunk: observed, then handed to the reader as the body gave it. */
   #handleDirectChunk(
     result: ReadableStreamReadResult<Uint8Array>,
   ): ReadableStreamReadResult<Uint8Array> {
-    this.#directReads -= 1;
-    if (this.#orphanedReads > 0) {
+    if (!this.#settleDirectRead()) {
       // Its reader was released: the chunk (or the end) goes into the stream for the next.
-      this.#orphanedReads -= 1;
       this.#handleChunk(result);
       throw new TypeError(releasedReadMessage);
     }
-    this.#reading = this.#directReads > 0 || this.#pulling;
     if (result.done) {
       this.#finish();
-      const reader = this.#directReader;
-      if (reader?.iterating) reader.finishIteration();
+      this.#endIteration();
       return result;
     }
     if (!this.#cancelled) this.#observe(result.value, this.#now());
@@ -485,16 +498,10 @@ class BodyObserver implements DirectSource {
   }
 
   #handleDirectError(error: unknown): never {
-    this.#directReads -= 1;
-    if (this.#orphanedReads > 0) {
-      this.#orphanedReads -= 1;
-      this.#fail(error);
-      throw new TypeError(releasedReadMessage);
-    }
-    this.#reading = this.#directReads > 0 || this.#pulling;
+    const own = this.#settleDirectRead();
     this.#fail(error);
-    const reader = this.#directReader;
-    if (reader?.iterating) reader.finishIteration();
+    if (!own) throw new TypeError(releasedReadMessage);
+    this.#endIteration();
     // The consumer sees the upstream's own error.
     throw error;
   }

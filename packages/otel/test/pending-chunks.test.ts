@@ -28,17 +28,22 @@ async function timePerChunkCount(telemetry: ReturnType<typeof createTestTelemetr
   return (points?.[0]?.value as { count?: number } | undefined)?.count ?? 0;
 }
 
+/** `count` delta chunks, traced with a manual clock; metrics readable. */
+function tracedDeltas(count: number) {
+  const telemetry = createTestTelemetry();
+  const clock = manualClock();
+  const traced = instrumentStream(streamOf(deltaChunks(count)), {
+    tracerProvider: telemetry.tracerProvider,
+    meterProvider: telemetry.meterProvider,
+    request: { url: 'https://openrouter.ai/api/v1/responses', method: 'POST' },
+    _internal: { now: clock.now },
+  });
+  return { telemetry, clock, reader: traced.getReader() };
+}
+
 describe('telemetry of chunks already handed on', () => {
   it('is recorded as chunks come when they come slowly', async () => {
-    const telemetry = createTestTelemetry();
-    const clock = manualClock();
-    const traced = instrumentStream(streamOf(deltaChunks(5)), {
-      tracerProvider: telemetry.tracerProvider,
-      meterProvider: telemetry.meterProvider,
-      request: { url: 'https://openrouter.ai/api/v1/responses', method: 'POST' },
-      _internal: { now: clock.now },
-    });
-    const reader = traced.getReader();
+    const { telemetry, clock, reader } = tracedDeltas(5);
     for (let read = 0; read < 4; read += 1) {
       clock.advance(250);
       expect((await reader.read()).done).toBe(false);
@@ -50,15 +55,7 @@ describe('telemetry of chunks already handed on', () => {
   });
 
   it('records a full batch when the consumer asks for more, not before it has the last chunk', async () => {
-    const telemetry = createTestTelemetry();
-    const clock = manualClock();
-    const traced = instrumentStream(streamOf(deltaChunks(100)), {
-      tracerProvider: telemetry.tracerProvider,
-      meterProvider: telemetry.meterProvider,
-      request: { url: 'https://openrouter.ai/api/v1/responses', method: 'POST' },
-      _internal: { now: clock.now },
-    });
-    const reader = traced.getReader();
+    const { telemetry, clock, reader } = tracedDeltas(100);
     for (let read = 0; read < 64; read += 1) {
       clock.advance(1);
       expect((await reader.read()).done).toBe(false);
@@ -74,15 +71,7 @@ describe('telemetry of chunks already handed on', () => {
   });
 
   it('is complete when the consumer stops between two recordings', async () => {
-    const telemetry = createTestTelemetry();
-    const clock = manualClock();
-    const traced = instrumentStream(streamOf(deltaChunks(100)), {
-      tracerProvider: telemetry.tracerProvider,
-      meterProvider: telemetry.meterProvider,
-      request: { url: 'https://openrouter.ai/api/v1/responses', method: 'POST' },
-      _internal: { now: clock.now },
-    });
-    const reader = traced.getReader();
+    const { telemetry, clock, reader } = tracedDeltas(100);
     // Fast chunks: fewer than a recording's worth of them, then a cancel.
     for (let read = 0; read < 10; read += 1) {
       clock.advance(1);
