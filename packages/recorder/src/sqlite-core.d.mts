@@ -78,3 +78,26 @@ export declare function packEvents(
     retry?: number;
   }>,
 ): PackedEvents;
+
+/** The events a writer thread framed, as one event_batches row stores them (encoding 2). */
+export interface CompactEvents {
+  count: number;
+  firstIndex: number;
+  /** Per event: offsetMs, byteStart. */
+  places: Float64Array;
+  /** Per event: byteEnd - byteStart, type index, id index. */
+  sizes: Uint32Array;
+  /** JSON `[types, ids, [[position, retry], ...]]`. */
+  strings: string;
+}
+/** The events of a batch in encoding 2, without their data (read from the raw bytes). */
+export declare function unpackCompactEvents(compact: CompactEvents): Array<{
+  index: number;
+  offsetMs: number;
+  byteStart: number;
+  byteEnd: number;
+  type: string;
+  id: string;
+  data: string | undefined;
+  retry?: number;
+}>;

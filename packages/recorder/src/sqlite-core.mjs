@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { createFramer } from './sse-framer.mjs';
 
 /** The database layout version this code writes (`PRAGMA user_version`). */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /**
  * Forward migrations: entry `i` moves a database from version `i` to `i + 1`.
@@ -75,6 +75,14 @@ const MIGRATIONS = [
     PRIMARY KEY (tape_id, seq)
   );
   `,
+  // Version 2: the events the writer thread frames (no stored data) take a fifth of the room.
+  // Encoding 1 is the one above. Encoding 2 (index = first_index + position in the batch):
+  // numbers, per event two float64s (offsetMs, byteStart); lengths, per event three uint32s
+  // (byteEnd - byteStart, type, id), the last two indexes into text, the JSON
+  // [types, ids, [[position, retry], ...]].
+  `
+  ALTER TABLE event_batches ADD COLUMN encoding INTEGER NOT NULL DEFAULT 1;
+  `,
 ];
 
 /**
@@ -136,10 +144,11 @@ export function openTapeDatabase({ path, markIncomplete = true }) {
   try {
     if (readonly) {
       const version = /** @type {number} */ (db.pragma('user_version', { simple: true }));
-      if (version !== SQLITE_SCHEMA_VERSION) {
+      // An older layout reads as it is (nothing can be written to migrate it).
+      if (version < 1 || version > SQLITE_SCHEMA_VERSION) {
         throw coreError(
           version > SQLITE_SCHEMA_VERSION ? 'SCHEMA_VERSION_MISMATCH' : 'STORE_FAILURE',
-          `the tape database ${path} is read-only and has schema version ${version}; this @tapedeck/recorder needs ${SQLITE_SCHEMA_VERSION}`,
+          `the tape database ${path} is read-only and has schema version ${version}; this @tapedeck/recorder reads 1 to ${SQLITE_SCHEMA_VERSION}`,
           { path, found: version, expected: SQLITE_SCHEMA_VERSION },
         );
       }
@@ -276,6 +285,21 @@ export function packEvents(events) {
 }
 
 /**
+ * The event_batches values (from first_index on) of events in encoding 1.
+ * @param {PackedEvents} packed
+ */
+function packedBatch(packed) {
+  return [
+    packed.numbers[0],
+    packed.count,
+    Buffer.from(packed.numbers.buffer, packed.numbers.byteOffset, packed.count * 6 * 8),
+    Buffer.from(packed.lengths.buffer, packed.lengths.byteOffset, packed.count * 3 * 4),
+    packed.text,
+    1,
+  ];
+}
+
+/**
  * @param {Array<{offsetMs: number; bytes: Uint8Array}> | undefined} chunks
  * @returns {{bytes: Uint8Array; timings: Float64Array} | undefined}
  */
@@ -327,6 +351,42 @@ function unpackEvents(packed) {
     };
     if (retry >= 0) event.retry = retry;
     events.push(event);
+  }
+  return events;
+}
+
+/**
+ * The events a writer thread framed, in encoding 2 (see MIGRATIONS): made by the framer's
+ * `takeCompact`, stored in one event_batches row.
+ * @typedef {{count: number; firstIndex: number; places: Float64Array; sizes: Uint32Array; strings: string}} CompactEvents
+ */
+
+/**
+ * @param {CompactEvents} compact
+ * @returns {Array<{index: number; offsetMs: number; byteStart: number; byteEnd: number; type: string; id: string; data: string | undefined; retry?: number}>}
+ */
+export function unpackCompactEvents({ count, firstIndex, places, sizes, strings }) {
+  const [types, ids, retries] = /** @type {[string[], string[], Array<[number, number]>]} */ (
+    JSON.parse(strings)
+  );
+  const events = [];
+  for (let i = 0; i < count; i++) {
+    const byteStart = /** @type {number} */ (places[i * 2 + 1]);
+    events.push(
+      /** @type {{index: number; offsetMs: number; byteStart: number; byteEnd: number; type: string; id: string; data: string | undefined; retry?: number}} */ ({
+        index: firstIndex + i,
+        offsetMs: /** @type {number} */ (places[i * 2]),
+        byteStart,
+        byteEnd: byteStart + /** @type {number} */ (sizes[i * 3]),
+        type: /** @type {string} */ (types[/** @type {number} */ (sizes[i * 3 + 1])]),
+        id: /** @type {string} */ (ids[/** @type {number} */ (sizes[i * 3 + 2])]),
+        data: undefined,
+      }),
+    );
+  }
+  for (const [position, retry] of retries) {
+    const event = events[position];
+    if (event) event.retry = retry;
   }
   return events;
 }
@@ -403,6 +463,16 @@ const LIST_FILTERS = /** @type {const} */ ([
  * @param {import('better-sqlite3').Database} db
  */
 export function createTapeCore(db) {
+  const currentVersion = () => /** @type {number} */ (db.pragma('user_version', { simple: true }));
+  // A read-only database may have an older layout: version 1 has no encoding column (and
+  // another process may migrate it while this one reads: see `batchesOf`).
+  let version = currentVersion();
+  /** @param {number} layout */
+  const eventBatchesStatement = (layout) =>
+    db.prepare(
+      `SELECT count, first_index, numbers, lengths, text, ${layout >= 2 ? 'encoding' : '1 AS encoding'}
+       FROM event_batches WHERE tape_id = ? ORDER BY seq`,
+    );
   const statements = {
     insertTape: db.prepare(
       `INSERT INTO tapes (span_id, trace_id, upstream_span_id, response_id, family, model, method, url,
@@ -418,10 +488,6 @@ export function createTapeCore(db) {
     ),
     insertSegment: db.prepare(
       'INSERT INTO segments (tape_id, seq, byte_start, bytes, chunks) VALUES (?, ?, ?, ?, ?)',
-    ),
-    insertEventBatch: db.prepare(
-      `INSERT INTO event_batches (tape_id, seq, first_index, count, numbers, lengths, text)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     eventBatchCount: db.prepare('SELECT COUNT(*) AS count FROM event_batches WHERE tape_id = ?'),
     updateAfterAppend: db.prepare(
@@ -443,9 +509,7 @@ export function createTapeCore(db) {
     segmentsBefore: db.prepare(
       'SELECT bytes FROM segments WHERE tape_id = ? AND byte_start < ? ORDER BY seq',
     ),
-    eventBatches: db.prepare(
-      'SELECT numbers, lengths, text FROM event_batches WHERE tape_id = ? ORDER BY seq',
-    ),
+    eventBatches: eventBatchesStatement(version),
     deleteById: db.prepare('DELETE FROM tapes WHERE id = ?'),
     prune: db.prepare('DELETE FROM tapes WHERE started_at < ?'),
     totals: db.prepare(
@@ -518,42 +582,68 @@ export function createTapeCore(db) {
       segmentCount += 1;
       byteLength += segment.bytes.byteLength;
     }
-    const packed =
-      data.frame === true
-        ? frameSegment(tape, segment)
-        : (data.packedEvents ?? packEvents(data.events));
     let eventCount = tape.event_count;
     let firstEventMs = null;
-    for (let i = 0; i < packed.count; i++) {
-      const index = /** @type {number} */ (packed.numbers[i * 6]);
-      const offsetMs = /** @type {number} */ (packed.numbers[i * 6 + 1]);
-      const byteStart = /** @type {number} */ (packed.numbers[i * 6 + 2]);
-      const byteEnd = /** @type {number} */ (packed.numbers[i * 6 + 3]);
-      if (byteEnd > byteLength || byteStart > byteEnd) {
-        throw coreError(
-          'INVALID_TAPE',
-          `append: event ${index} spans bytes ${byteStart}..${byteEnd} but the tape has ${byteLength} bytes`,
-          { tapeId: spanId, eventIndex: index, byteOffset: byteStart },
-        );
+    /** @type {unknown[] | undefined} */
+    let batch;
+    let appended = 0;
+    if (data.frame === true) {
+      const compact = frameSegment(tape, segment);
+      appended = compact.count;
+      if (compact.count > 0) {
+        // Found in the bytes just stored, so they lie within them; arrival offsets only grow.
+        eventCount = Math.max(eventCount, compact.firstIndex + compact.count);
+        firstEventMs = compact.places[0];
+        batch = [
+          compact.firstIndex,
+          compact.count,
+          Buffer.from(compact.places.buffer, compact.places.byteOffset, compact.places.byteLength),
+          Buffer.from(compact.sizes.buffer, compact.sizes.byteOffset, compact.sizes.byteLength),
+          compact.strings,
+          2,
+        ];
       }
-      eventCount = Math.max(eventCount, index + 1);
-      if (firstEventMs === null || offsetMs < firstEventMs) firstEventMs = offsetMs;
+    } else {
+      const packed = data.packedEvents ?? packEvents(data.events);
+      appended = packed.count;
+      for (let i = 0; i < packed.count; i++) {
+        const index = /** @type {number} */ (packed.numbers[i * 6]);
+        const offsetMs = /** @type {number} */ (packed.numbers[i * 6 + 1]);
+        const byteStart = /** @type {number} */ (packed.numbers[i * 6 + 2]);
+        const byteEnd = /** @type {number} */ (packed.numbers[i * 6 + 3]);
+        if (byteEnd > byteLength || byteStart > byteEnd) {
+          throw coreError(
+            'INVALID_TAPE',
+            `append: event ${index} spans bytes ${byteStart}..${byteEnd} but the tape has ${byteLength} bytes`,
+            { tapeId: spanId, eventIndex: index, byteOffset: byteStart },
+          );
+        }
+        eventCount = Math.max(eventCount, index + 1);
+        if (firstEventMs === null || offsetMs < firstEventMs) firstEventMs = offsetMs;
+      }
+      if (packed.count > 0) batch = packedBatch(packed);
     }
-    if (packed.count > 0) {
-      const seq = /** @type {{count: number}} */ (statements.eventBatchCount.get(tape.id)).count;
-      statements.insertEventBatch.run(
-        tape.id,
-        seq,
-        packed.numbers[0],
-        packed.count,
-        Buffer.from(packed.numbers.buffer, packed.numbers.byteOffset, packed.count * 6 * 8),
-        Buffer.from(packed.lengths.buffer, packed.lengths.byteOffset, packed.count * 3 * 4),
-        packed.text,
-      );
-    }
+    if (batch) insertEventBatch(tape.id, batch);
     statements.updateAfterAppend.run(byteLength, segmentCount, eventCount, firstEventMs, tape.id);
-    return { events: packed.count, dropped: framers.get(tape.id)?.dropped() ?? 0 };
+    return { events: appended, dropped: framers.get(tape.id)?.dropped() ?? 0 };
   }
+
+  /**
+   * Appends one event_batches row to a tape.
+   * @param {number} tapeId
+   * @param {unknown[]} values - first_index, count, numbers, lengths, text, encoding
+   */
+  function insertEventBatch(tapeId, values) {
+    const seq = /** @type {{count: number}} */ (statements.eventBatchCount.get(tapeId)).count;
+    // Prepared when first needed: a read-only version 1 database has no encoding column.
+    insertEventBatchStatement ??= db.prepare(
+      `INSERT INTO event_batches (tape_id, seq, first_index, count, numbers, lengths, text, encoding)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    insertEventBatchStatement.run(tapeId, seq, ...values);
+  }
+  /** @type {import('better-sqlite3').Statement | undefined} */
+  let insertEventBatchStatement;
 
   // Framers of tapes being recorded in frame mode, by tape row id: the writer thread finds the
   // events in the bytes it stores, so the recorder's thread never parses them.
@@ -562,10 +652,10 @@ export function createTapeCore(db) {
   let scratch = new Uint8Array(0);
 
   /**
-   * Feeds a segment to its tape's framer; returns the events it completed, packed.
+   * Feeds a segment to its tape's framer; returns the events it completed, compact.
    * @param {{id: number; byte_length: number}} tape
    * @param {{bytes: Uint8Array; timings: Float64Array} | undefined} segment
-   * @returns {PackedEvents}
+   * @returns {CompactEvents}
    */
   function frameSegment(tape, segment) {
     let framer = framers.get(tape.id);
@@ -579,10 +669,10 @@ export function createTapeCore(db) {
           statements.segmentsBefore.all(tape.id, tape.byte_length)
         );
         for (const row of earlier) framer.add(row.bytes, 0);
-        framer.takePacked();
+        framer.takeCompact();
       }
     }
-    if (!segment) return packEvents([]);
+    if (!segment) return framer.takeCompact();
     // Scanning shared memory is slower than a private copy of it (V8 takes its careful path
     // for every search in a SharedArrayBuffer); one copy costs less than the difference. The
     // copy goes to one scratch buffer (the framer keeps no view of what it frames): fresh
@@ -599,7 +689,7 @@ export function createTapeCore(db) {
       framer.add(bytes.subarray(at, at + length), /** @type {number} */ (segment.timings[i]));
       at += length;
     }
-    return framer.takePacked();
+    return framer.takeCompact();
   }
 
   /** @param {any} tape */
@@ -641,16 +731,7 @@ export function createTapeCore(db) {
       const last = framer.end(finish.durationMs);
       if (last.length > 0) {
         const packed = packEvents(last);
-        const seq = /** @type {{count: number}} */ (statements.eventBatchCount.get(tape.id)).count;
-        statements.insertEventBatch.run(
-          tape.id,
-          seq,
-          packed.numbers[0],
-          packed.count,
-          Buffer.from(packed.numbers.buffer),
-          Buffer.from(packed.lengths.buffer),
-          packed.text,
-        );
+        insertEventBatch(tape.id, packedBatch(packed));
         statements.updateAfterAppend.run(
           tape.byte_length,
           tape.segment_count,
@@ -679,6 +760,21 @@ export function createTapeCore(db) {
     }
   }
 
+  /**
+   * A tape's event_batches rows. On a database opened at version 1, the version is checked
+   * again first: once another process has migrated it, rows may be in encoding 2.
+   * @param {number} tapeId
+   */
+  function batchesOf(tapeId) {
+    if (version < 2 && currentVersion() >= 2) {
+      version = currentVersion();
+      statements.eventBatches = eventBatchesStatement(version);
+    }
+    return /** @type {Array<{count: number; first_index: number; numbers: Buffer; lengths: Buffer; text: string; encoding: number}>} */ (
+      statements.eventBatches.all(tapeId)
+    );
+  }
+
   /** @param {string} id */
   function getUnlocked(id) {
     const row = /** @type {any} */ (statements.findTape.get({ id }));
@@ -700,14 +796,21 @@ export function createTapeCore(db) {
     }
     /** @type {any[]} */
     const events = [];
-    for (const batch of /** @type {Array<{numbers: Buffer; lengths: Buffer; text: string}>} */ (
-      statements.eventBatches.all(row.id)
-    )) {
+    for (const batch of batchesOf(row.id)) {
       // Copy into aligned buffers: a Buffer from SQLite may start at any byte offset.
       const numbers = new Float64Array(new Uint8Array(batch.numbers).buffer);
       const lengths = new Uint32Array(new Uint8Array(batch.lengths).buffer);
-      const count = lengths.length / 3;
-      for (const event of unpackEvents({ count, numbers, lengths, text: batch.text })) {
+      const unpacked =
+        batch.encoding === 2
+          ? unpackCompactEvents({
+              count: batch.count,
+              firstIndex: batch.first_index,
+              places: numbers,
+              sizes: lengths,
+              strings: batch.text,
+            })
+          : unpackEvents({ count: lengths.length / 3, numbers, lengths, text: batch.text });
+      for (const event of unpacked) {
         if (event.data === undefined) {
           event.data = eventDataFromBytes(
             raw.subarray(event.byteStart, event.byteEnd),

@@ -7,7 +7,7 @@ import { TapedeckError } from '@tapedeck/types';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { APPEND_RAW, type AppendRaw } from './internal.js';
-import { SQLITE_SCHEMA_VERSION } from './sqlite-core.mjs';
+import { createTapeCore, SQLITE_SCHEMA_VERSION } from './sqlite-core.mjs';
 import { createSqliteStore } from './sqlite-store.js';
 import { createTestTapeHead, describeTapeStore } from './testing.js';
 
@@ -161,5 +161,87 @@ describe('createSqliteStore framing bytes on its writer thread', () => {
     ]);
     expect(tape?.events.map((event) => event.offsetMs)).toEqual([1, 2, 3]);
     expect(tape?.eventCount).toBe(3);
+  });
+});
+
+describe('createSqliteStore on a database of schema version 1', () => {
+  // Version 1 stored every event batch in the first encoding; version 2 added the compact one
+  // for framed events. A version 1 file is made here by writing batches the first way (events
+  // with their data) and taking the version 2 column away again.
+  async function versionOneDatabase(path: string) {
+    const store = createSqliteStore({ path });
+    const head = createTestTapeHead();
+    await store.put(head);
+    const bytes = new TextEncoder().encode('event: a\ndata: 1\n\nid: 7\ndata: 2\n\n');
+    await store.append(head.spanId, {
+      chunks: [{ offsetMs: 5, bytes }],
+      events: [
+        { index: 0, offsetMs: 5, byteStart: 0, byteEnd: 18, type: 'a', id: '', data: '1' },
+        { index: 1, offsetMs: 5, byteStart: 18, byteEnd: 33, type: 'message', id: '7', data: '2' },
+      ],
+    });
+    await store.finish(head.spanId, { outcome: 'complete', durationMs: 6 });
+    const before = await store.get(head.spanId);
+    await store.close();
+    const db = new Database(path);
+    expect(db.prepare('SELECT DISTINCT encoding FROM event_batches').pluck().all()).toEqual([1]);
+    db.exec('ALTER TABLE event_batches DROP COLUMN encoding');
+    db.pragma('user_version = 1');
+    db.close();
+    return { head, before };
+  }
+
+  it('migrates it: old tapes read as before, new events take the compact encoding', async () => {
+    const path = join(directory, 'version-1.sqlite');
+    const { head, before } = await versionOneDatabase(path);
+    const store = createSqliteStore({ path }) as unknown as Record<symbol, AppendRaw> & TapeStore;
+    expect(await store.get(head.spanId)).toEqual(before);
+    const next = createTestTapeHead();
+    await store.put(next);
+    await store[APPEND_RAW]!(next.spanId, {
+      chunks: [{ offsetMs: 1, bytes: new TextEncoder().encode('retry: 9\ndata: x\n\n') }],
+    });
+    const tape = await store.get(next.spanId);
+    await store.close();
+    expect(tape?.events).toEqual([
+      {
+        index: 0,
+        offsetMs: 1,
+        byteStart: 0,
+        byteEnd: 18,
+        type: 'message',
+        id: '',
+        data: 'x',
+        retry: 9,
+      },
+    ]);
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    expect(db.prepare('SELECT encoding FROM event_batches ORDER BY rowid').pluck().all()).toEqual([
+      1, 2,
+    ]);
+    db.close();
+  });
+
+  it('reads it where it cannot migrate it, also once another process has migrated it', async () => {
+    const path = join(directory, 'version-1-readonly.sqlite');
+    const { head, before } = await versionOneDatabase(path);
+    // A read-only connection, as a process without write access opens the file (root, which
+    // runs these tests, could write to any file mode).
+    const reader = createTapeCore(new Database(path, { readonly: true }));
+    expect(reader.get(head.spanId)).toEqual(before);
+    // Meanwhile a writer migrates the file and records a tape in the compact encoding.
+    const writer = createSqliteStore({ path }) as unknown as Record<symbol, AppendRaw> & TapeStore;
+    const next = createTestTapeHead();
+    await writer.put(next);
+    await writer[APPEND_RAW]!(next.spanId, {
+      chunks: [{ offsetMs: 1, bytes: new TextEncoder().encode('event: b\ndata: y\n\n') }],
+    });
+    await writer.close();
+    expect(reader.get(head.spanId)).toEqual(before);
+    expect(reader.get(next.spanId)?.events.map(({ type, data }) => ({ type, data }))).toEqual([
+      { type: 'b', data: 'y' },
+    ]);
+    reader.close();
   });
 });

@@ -21,8 +21,14 @@ export interface Framer {
   add(chunk: Uint8Array, offsetMs: number): void;
   end(offsetMs: number): FramedEvent[];
   take(): FramedEvent[];
-  /** The completed events packed as the SQLite store writes them; the arrays are the caller's. */
-  takePacked(): { count: number; numbers: Float64Array; lengths: Uint32Array; text: string };
+  /** The completed events in the SQLite store's compact encoding; the arrays are the caller's. */
+  takeCompact(): {
+    count: number;
+    firstIndex: number;
+    places: Float64Array;
+    sizes: Uint32Array;
+    strings: string;
+  };
   dropped(): number;
 }
 

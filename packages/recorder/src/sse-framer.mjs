@@ -61,15 +61,13 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
   let lastEventId = '';
   let idAtBlockStart = '';
   let index = 0;
-  // Completed events, packed as the store writes them (see `takePacked`): per event six numbers
-  // (index, offsetMs, byteStart, byteEnd, retry or -1, 0 for no data) and the lengths of its
-  // type and id, whose text is in `parts`. No object per event: the writer thread frames every
-  // event of every tape.
+  // Completed events, in parallel arrays until `takeCompact` or `take`: per event six numbers
+  // (index, offsetMs, byteStart, byteEnd, retry or -1, 0 for no data), and its type and id in
+  // `parts`. No object per event: the writer thread frames every event of every tape.
   let count = 0;
   // Grown when an event does not fit, to what the last take needed: a writer thread holds one
   // framer per tape being recorded, and most takes are small.
   let numbers = new Float64Array(0);
-  let lengths = new Uint32Array(0);
   let lastTakeCount = 0;
   /** @type {string[]} */
   let parts = [];
@@ -95,9 +93,6 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
           const grownNumbers = new Float64Array(capacity * 6);
           grownNumbers.set(numbers);
           numbers = grownNumbers;
-          const grownLengths = new Uint32Array(capacity * 3);
-          grownLengths.set(lengths);
-          lengths = grownLengths;
         }
         const type = eventType === '' ? 'message' : eventType;
         const n = count * 6;
@@ -107,10 +102,6 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
         numbers[n + 3] = end;
         numbers[n + 4] = retry === undefined ? -1 : retry;
         numbers[n + 5] = 0;
-        const l = count * 3;
-        lengths[l] = type.length;
-        lengths[l + 1] = lastEventId.length;
-        lengths[l + 2] = 0;
         parts.push(type, lastEventId);
         count += 1;
         index += 1;
@@ -348,25 +339,75 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
     if (bytes.length > 0) process(bytes);
   };
 
-  /**
-   * The events completed since the last take, packed as the SQLite store stores them (the
-   * `PackedEvents` of sqlite-core.mjs). The arrays are the caller's.
-   */
-  const takePacked = () => {
-    const packed = {
-      count,
-      numbers: numbers.subarray(0, count * 6),
-      lengths: lengths.subarray(0, count * 3),
-      text: parts.join(''),
-    };
-    // The next take is sized like this one when its first event comes: a steady stream
-    // allocates once per take, a quiet one nothing.
+  /** Empties the completed events, keeping the arrays' size for the next take's first event. */
+  const reset = () => {
     lastTakeCount = count;
     numbers = new Float64Array(0);
-    lengths = new Uint32Array(0);
     parts = [];
     count = 0;
-    return packed;
+  };
+
+  /**
+   * The events completed since the last take in the store's compact encoding (see
+   * `CompactEvents` in sqlite-core.mjs): per event its arrival offset and first byte (float64)
+   * and its length and the indexes of its type and id in `strings` (uint32), the retries
+   * apart. The arrays are the caller's.
+   */
+  const takeCompact = () => {
+    const firstIndex = count > 0 ? /** @type {number} */ (numbers[0]) : index;
+    const places = new Float64Array(count * 2);
+    const sizes = new Uint32Array(count * 3);
+    /** @type {string[]} */
+    const types = [];
+    /** @type {string[]} */
+    const ids = [];
+    /** @type {Array<[number, number]>} */
+    const retries = [];
+    // Types and ids repeat from event to event: compared with the last first, then looked up.
+    const typeIndexes = new Map();
+    const idIndexes = new Map();
+    let lastType = '';
+    let lastTypeIndex = -1;
+    let lastId = '';
+    let lastIdIndex = -1;
+    for (let i = 0; i < count; i++) {
+      const n = i * 6;
+      places[i * 2] = /** @type {number} */ (numbers[n + 1]);
+      places[i * 2 + 1] = /** @type {number} */ (numbers[n + 2]);
+      sizes[i * 3] =
+        /** @type {number} */ (numbers[n + 3]) - /** @type {number} */ (numbers[n + 2]);
+      const type = /** @type {string} */ (parts[i * 2]);
+      if (lastTypeIndex === -1 || type !== lastType) {
+        lastType = type;
+        lastTypeIndex = typeIndexes.get(type) ?? -1;
+        if (lastTypeIndex === -1) {
+          lastTypeIndex = types.push(type) - 1;
+          typeIndexes.set(type, lastTypeIndex);
+        }
+      }
+      sizes[i * 3 + 1] = lastTypeIndex;
+      const id = /** @type {string} */ (parts[i * 2 + 1]);
+      if (lastIdIndex === -1 || id !== lastId) {
+        lastId = id;
+        lastIdIndex = idIndexes.get(id) ?? -1;
+        if (lastIdIndex === -1) {
+          lastIdIndex = ids.push(id) - 1;
+          idIndexes.set(id, lastIdIndex);
+        }
+      }
+      sizes[i * 3 + 2] = lastIdIndex;
+      const retryValue = /** @type {number} */ (numbers[n + 4]);
+      if (retryValue >= 0) retries.push([i, retryValue]);
+    }
+    const compact = {
+      count,
+      firstIndex,
+      places,
+      sizes,
+      strings: JSON.stringify([types, ids, retries]),
+    };
+    reset();
+    return compact;
   };
 
   return {
@@ -410,32 +451,27 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
     },
     /** @returns {FramedEvent[]} */
     take() {
-      const packed = takePacked();
       /** @type {FramedEvent[]} */
       const events = [];
-      let at = 0;
-      for (let i = 0; i < packed.count; i++) {
+      for (let i = 0; i < count; i++) {
         const n = i * 6;
-        const type = packed.text.slice(at, at + /** @type {number} */ (packed.lengths[i * 3]));
-        at += type.length;
-        const id = packed.text.slice(at, at + /** @type {number} */ (packed.lengths[i * 3 + 1]));
-        at += id.length;
         /** @type {FramedEvent} */
         const event = {
-          index: /** @type {number} */ (packed.numbers[n]),
-          offsetMs: /** @type {number} */ (packed.numbers[n + 1]),
-          byteStart: /** @type {number} */ (packed.numbers[n + 2]),
-          byteEnd: /** @type {number} */ (packed.numbers[n + 3]),
-          type,
-          id,
+          index: /** @type {number} */ (numbers[n]),
+          offsetMs: /** @type {number} */ (numbers[n + 1]),
+          byteStart: /** @type {number} */ (numbers[n + 2]),
+          byteEnd: /** @type {number} */ (numbers[n + 3]),
+          type: /** @type {string} */ (parts[i * 2]),
+          id: /** @type {string} */ (parts[i * 2 + 1]),
         };
-        const retryValue = /** @type {number} */ (packed.numbers[n + 4]);
+        const retryValue = /** @type {number} */ (numbers[n + 4]);
         if (retryValue >= 0) event.retry = retryValue;
         events.push(event);
       }
+      reset();
       return events;
     },
-    takePacked,
+    takeCompact,
     /** Events dropped for exceeding the size limit so far. */
     dropped: () => dropped,
   };

@@ -1,7 +1,7 @@
 import { createParser } from '@tapedeck/sse';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eventDataFromBytes } from './sqlite-core.mjs';
+import { eventDataFromBytes, unpackCompactEvents } from './sqlite-core.mjs';
 import { createFramer, type FramedEvent } from './sse-framer.mjs';
 
 const encoder = new TextEncoder();
@@ -135,33 +135,24 @@ describe('createFramer (the writer thread’s framer)', () => {
     );
   });
 
-  it('takePacked holds what take gives, in the store’s packed form', () => {
+  it('takeCompact holds what take gives, in the store’s compact encoding', () => {
     fc.assert(
-      fc.property(llmStream, (text) => {
-        const bytes = encoder.encode(text);
-        const events = createFramer().feed(bytes, 7);
-        const packed = createFramer();
-        packed.add(bytes, 7);
-        const result = packed.takePacked();
-        expect(result.count).toBe(events.length);
-        expect(result.text).toBe(events.map((event) => event.type + event.id).join(''));
-        events.forEach((event, i) => {
-          expect([...result.numbers.subarray(i * 6, i * 6 + 6)]).toEqual([
-            event.index,
-            7,
-            event.byteStart,
-            event.byteEnd,
-            event.retry ?? -1,
-            0,
-          ]);
-          expect([...result.lengths.subarray(i * 3, i * 3 + 3)]).toEqual([
-            event.type.length,
-            event.id.length,
-            0,
-          ]);
-        });
+      fc.property(llmStream, stream, fc.nat(5), (llm, other, offsetMs) => {
+        // LLM-shaped bytes, then any lines (ids, retries, other types): one take of both.
+        const bytes = encoder.encode(llm + other);
+        const events = createFramer().feed(bytes, offsetMs);
+        const compacting = createFramer();
+        compacting.add(bytes, offsetMs);
+        const compact = compacting.takeCompact();
+        expect(compact.count).toBe(events.length);
+        expect(unpackCompactEvents(compact)).toEqual(
+          events.map((event) => ({ ...event, data: undefined })),
+        );
+        // The next take starts where this one ended.
+        compacting.add(encoder.encode('data: next\n\n'), 9);
+        expect(compacting.takeCompact().firstIndex).toBe(events.length);
       }),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
   });
 
