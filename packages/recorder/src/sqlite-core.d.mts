@@ -11,6 +11,7 @@ import type {
 } from '@tapedeck/types';
 import type Database from 'better-sqlite3';
 import type { PackedEvents } from './internal.js';
+import type { CompactEvents, FramedEvent } from './sse-framer.mjs';
 
 /** The database layout version this code writes (`PRAGMA user_version`). */
 export declare const SQLITE_SCHEMA_VERSION: number;
@@ -79,25 +80,7 @@ export declare function packEvents(
   }>,
 ): PackedEvents;
 
-/** The events a writer thread framed, as one event_batches row stores them (encoding 2). */
-export interface CompactEvents {
-  count: number;
-  firstIndex: number;
-  /** Per event: offsetMs, byteStart. */
-  places: Float64Array;
-  /** Per event: byteEnd - byteStart, type index, id index. */
-  sizes: Uint32Array;
-  /** JSON `[types, ids, [[position, retry], ...]]`. */
-  strings: string;
-}
 /** The events of a batch in encoding 2, without their data (read from the raw bytes). */
-export declare function unpackCompactEvents(compact: CompactEvents): Array<{
-  index: number;
-  offsetMs: number;
-  byteStart: number;
-  byteEnd: number;
-  type: string;
-  id: string;
-  data: string | undefined;
-  retry?: number;
-}>;
+export declare function unpackCompactEvents(
+  compact: CompactEvents,
+): Array<FramedEvent & { data: string | undefined }>;

@@ -11,6 +11,19 @@ export interface FramedEvent {
   retry?: number;
 }
 
+/** Events as one event_batches row of the SQLite store holds them (encoding 2). */
+export interface CompactEvents {
+  count: number;
+  /** The index of the first event; the others follow one by one. */
+  firstIndex: number;
+  /** Per event: offsetMs, byteStart. */
+  places: Float64Array;
+  /** Per event: byteEnd - byteStart, type index, id index. */
+  sizes: Uint32Array;
+  /** JSON `[types, ids, [[position, retry], ...]]`. */
+  strings: string;
+}
+
 /** Same default as @tapedeck/sse. */
 export declare const FRAMER_MAX_EVENT_BYTES: number;
 
@@ -22,13 +35,7 @@ export interface Framer {
   end(offsetMs: number): FramedEvent[];
   take(): FramedEvent[];
   /** The completed events in the SQLite store's compact encoding; the arrays are the caller's. */
-  takeCompact(): {
-    count: number;
-    firstIndex: number;
-    places: Float64Array;
-    sizes: Uint32Array;
-    strings: string;
-  };
+  takeCompact(): CompactEvents;
   dropped(): number;
 }
 

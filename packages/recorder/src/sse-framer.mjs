@@ -39,6 +39,33 @@ function appendHeld(held, heldLength, bytes, start, end) {
 }
 
 /**
+ * The distinct strings of one take, numbered in order of appearance. Types and ids repeat from
+ * event to event: the last one is compared first, then looked up.
+ */
+function createStringTable() {
+  /** @type {string[]} */
+  const values = [];
+  /** @type {Map<string, number>} */
+  const indexes = new Map();
+  let last = '';
+  let lastIndex = -1;
+  return {
+    values,
+    /** @param {string} value */
+    indexOf(value) {
+      if (lastIndex !== -1 && value === last) return lastIndex;
+      last = value;
+      lastIndex = indexes.get(value) ?? -1;
+      if (lastIndex === -1) {
+        lastIndex = values.push(value) - 1;
+        indexes.set(value, lastIndex);
+      }
+      return lastIndex;
+    },
+  };
+}
+
+/**
  * An incremental framer. `feed(bytes, offsetMs)` returns the events completed by those bytes,
  * stamped with `offsetMs`; `end(offsetMs)` returns an event whose final CR was the last byte.
  * @param {{maxEventBytes?: number}} [options]
@@ -357,45 +384,18 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
     const firstIndex = count > 0 ? /** @type {number} */ (numbers[0]) : index;
     const places = new Float64Array(count * 2);
     const sizes = new Uint32Array(count * 3);
-    /** @type {string[]} */
-    const types = [];
-    /** @type {string[]} */
-    const ids = [];
+    const types = createStringTable();
+    const ids = createStringTable();
     /** @type {Array<[number, number]>} */
     const retries = [];
-    // Types and ids repeat from event to event: compared with the last first, then looked up.
-    const typeIndexes = new Map();
-    const idIndexes = new Map();
-    let lastType = '';
-    let lastTypeIndex = -1;
-    let lastId = '';
-    let lastIdIndex = -1;
     for (let i = 0; i < count; i++) {
       const n = i * 6;
       places[i * 2] = /** @type {number} */ (numbers[n + 1]);
       places[i * 2 + 1] = /** @type {number} */ (numbers[n + 2]);
       sizes[i * 3] =
         /** @type {number} */ (numbers[n + 3]) - /** @type {number} */ (numbers[n + 2]);
-      const type = /** @type {string} */ (parts[i * 2]);
-      if (lastTypeIndex === -1 || type !== lastType) {
-        lastType = type;
-        lastTypeIndex = typeIndexes.get(type) ?? -1;
-        if (lastTypeIndex === -1) {
-          lastTypeIndex = types.push(type) - 1;
-          typeIndexes.set(type, lastTypeIndex);
-        }
-      }
-      sizes[i * 3 + 1] = lastTypeIndex;
-      const id = /** @type {string} */ (parts[i * 2 + 1]);
-      if (lastIdIndex === -1 || id !== lastId) {
-        lastId = id;
-        lastIdIndex = idIndexes.get(id) ?? -1;
-        if (lastIdIndex === -1) {
-          lastIdIndex = ids.push(id) - 1;
-          idIndexes.set(id, lastIdIndex);
-        }
-      }
-      sizes[i * 3 + 2] = lastIdIndex;
+      sizes[i * 3 + 1] = types.indexOf(/** @type {string} */ (parts[i * 2]));
+      sizes[i * 3 + 2] = ids.indexOf(/** @type {string} */ (parts[i * 2 + 1]));
       const retryValue = /** @type {number} */ (numbers[n + 4]);
       if (retryValue >= 0) retries.push([i, retryValue]);
     }
@@ -404,7 +404,7 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
       firstIndex,
       places,
       sizes,
-      strings: JSON.stringify([types, ids, retries]),
+      strings: JSON.stringify([types.values, ids.values, retries]),
     };
     reset();
     return compact;
