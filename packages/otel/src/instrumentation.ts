@@ -10,8 +10,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { createParser, type ParsedEvent, type SseParser } from '@tapedeck/sse';
-import type { Tape } from '@tapedeck/types';
-import { type DirectSource, type ObservedReader, ObservedStream } from './observed-stream.js';
+import { observeStream, type StreamObserver, type Tape } from '@tapedeck/types';
 import { ATTR_TAPEDECK_TAPE_SPAN_ID, ATTR_TAPEDECK_TAPE_TRACE_ID } from './semconv.js';
 import {
   createInstruments,
@@ -221,24 +220,17 @@ function wholeChunkFrameOf(chunk: Uint8Array, type: string): WholeChunkFrame | u
   return undefined;
 }
 
-const releasedReadMessage =
-  '[tapedeck] the reader was released while this read was pending; the chunk stays in the stream for the next reader';
-
 /**
- * Reads a body on the consumer's demand and hands each chunk on before telemetry sees it.
- * No `tee()`: nothing is read ahead of the consumer and no bytes are buffered. A class, not
- * closures, for the reason the parsers are pooled (above). It is the underlying source of an
- * {@link ObservedStream}: its own readers read the body directly (`readDirectly`), every other
- * consumer through `pull`.
+ * The telemetry of one body, which `observeStream` (@tapedeck/types) reads on the consumer's
+ * demand and shows each chunk on its way: no `tee()`, nothing read ahead, no bytes buffered. A
+ * class, not closures, for the reason the parsers are pooled (above).
  */
-class BodyObserver implements DirectSource {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+class BodyObserver implements StreamObserver {
   readonly #streamSpan: StreamSpan;
   readonly #now: () => number;
   readonly #setTimer: (callback: () => void, delayMs: number) => () => void;
   readonly #idleTimeoutMs: number;
   readonly #signal: AbortSignal | null | undefined;
-  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   #parser: PooledParser | undefined;
   /** When the chunk being parsed arrived: the time of every event it dispatches. */
   #chunkTime = 0;
@@ -258,22 +250,8 @@ class BodyObserver implements DirectSource {
   // than the rest of the per-chunk telemetry. Idle means nobody is reading: a slow upstream with
   // a consumer waiting on a read is not idle.
   #cancelIdle: (() => void) | undefined;
-  #reading = false;
-  #cancelled = false;
-  /** The stream was closed, errored or cancelled: reads go to it, not to the body. */
-  #settled = false;
-  /** A pull is waiting for the body: a direct read would overtake it. */
-  #pulling = false;
-  /**
-   * The stream was read through once (a pull), which is what marks it disturbed (a Response
-   * around it is then `bodyUsed`): the first read of a stream always goes through it.
-   */
-  #pulledOnce = false;
-  /** The stream holds chunks no read was waiting for (a released reader's): they come first. */
-  #queued = false;
-  #directReads = 0;
-  /** Direct reads of a released reader: their chunks go into the stream, in order. */
-  #orphanedReads = 0;
+  /** Reads asked for and not answered yet. */
+  #reads = 0;
   #feeding = false;
   #lastActivity: number;
   // The chunk-as-one-event fast path (see #dispatchWholeChunk).
@@ -290,35 +268,22 @@ class BodyObserver implements DirectSource {
   #eventCount = 0;
   #wholeChunkFrame: WholeChunkFrame | undefined;
   #unframedType: string | undefined;
-  // Bound once per stream: the read promise's handlers and the timer and signal callbacks.
-  readonly #onChunk: (result: ReadableStreamReadResult<Uint8Array>) => void;
-  readonly #onReadError: (error: unknown) => never;
-  readonly #onDirectChunk: (
-    result: ReadableStreamReadResult<Uint8Array>,
-  ) => ReadableStreamReadResult<Uint8Array>;
-  readonly #onDirectError: (error: unknown) => never;
-  #directReader: ObservedReader | undefined;
+  // Bound once per stream: the timer and signal callbacks.
   readonly #onAbort: () => void;
   readonly #onIdle: () => void;
 
   constructor(
-    body: ReadableStream<Uint8Array>,
     streamSpan: StreamSpan,
     options: InstrumentOptions,
     signal: AbortSignal | null | undefined,
   ) {
     const { now, setTimer } = clockOf(options._internal);
-    this.#reader = body.getReader();
     this.#streamSpan = streamSpan;
     this.#now = now;
     this.#setTimer = setTimer;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.#signal = signal;
     this.#lastActivity = now();
-    this.#onChunk = this.#handleChunk.bind(this);
-    this.#onReadError = this.#handleReadError.bind(this);
-    this.#onDirectChunk = this.#handleDirectChunk.bind(this);
-    this.#onDirectError = this.#handleDirectError.bind(this);
     this.#onAbort = this.#handleAbort.bind(this);
     this.#onIdle = this.#handleIdle.bind(this);
     this.#parser = acquireParser(this);
@@ -328,53 +293,35 @@ class BodyObserver implements DirectSource {
     if (this.#idleTimeoutMs > 0 && !streamSpan.ended) this.#armIdle(this.#idleTimeoutMs);
   }
 
-  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
-    this.#controller = controller;
-  }
-
-  // No async function per pull: a promise fewer for every chunk, which is most of what the
-  // wrapper costs.
-  pull(): Promise<void> {
+  onRead(): void {
+    // The consumer is back for more: it has every chunk handed on so far.
     if (this.#recordDue) this.#recordPending();
-    this.#reading = true;
-    this.#pulling = true;
-    this.#pulledOnce = true;
-    return this.#reader.read().then(this.#onChunk, this.#onReadError);
+    this.#reads += 1;
   }
 
-  canReadDirectly(): boolean {
-    if (this.#settled || this.#pulling || this.#orphanedReads > 0 || !this.#pulledOnce) {
-      return false;
-    }
-    if (this.#queued) {
-      // High-water mark 0: the desired size is minus what the stream holds.
-      if (this.#controller?.desiredSize !== 0) return false;
-      this.#queued = false;
-    }
-    return true;
+  onChunk(chunk: Uint8Array): void {
+    this.#reads = Math.max(0, this.#reads - 1);
+    this.#observe(chunk, this.#now());
   }
 
-  readDirectly(reader: ObservedReader): Promise<ReadableStreamReadResult<Uint8Array>> {
-    if (this.#recordDue) this.#recordPending();
-    this.#reading = true;
-    this.#directReads += 1;
-    this.#directReader = reader;
-    return this.#reader.read().then(this.#onDirectChunk, this.#onDirectError);
+  onEnd(): void {
+    this.#reads = 0;
+    this.#recordPending();
+    const parser = this.#parser;
+    if (parser) safely('flushing the parser', () => parser.parser.end());
+    this.#stop({ kind: 'done' });
+    this.#releaseParser();
   }
 
-  releaseDirectReads(reader: ObservedReader): void {
-    if (reader !== this.#directReader) return;
-    this.#directReader = undefined;
-    // The body answers reads in order: the pending ones are the oldest and all this reader's.
-    this.#orphanedReads = this.#directReads;
+  onError(error: unknown): void {
+    this.#reads = 0;
+    this.#stop(this.#signal?.aborted ? { kind: 'abort', error } : { kind: 'error', error });
+    this.#releaseParser();
   }
 
-  cancel(reason: unknown): Promise<void> {
-    this.#cancelled = true;
-    this.#settled = true;
+  onCancel(): void {
     this.#stop({ kind: 'cancel' });
     this.#releaseParser();
-    return this.#reader.cancel(reason);
   }
 
   /** An SSE event from the pooled parser, dispatched while the current chunk is fed. */
@@ -446,90 +393,6 @@ class BodyObserver implements DirectSource {
     return true;
   }
 
-  #handleChunk(result: ReadableStreamReadResult<Uint8Array>): void {
-    this.#pulling = false;
-    this.#reading = this.#directReads > 0;
-    if (result.done) {
-      this.#finish();
-      return;
-    }
-    const arrivedAt = this.#now();
-    const chunk = result.value;
-    if (this.#cancelled) return;
-    // Fulfils a waiting read, or stays in the stream's queue (a released reader's chunk).
-    this.#controller?.enqueue(chunk);
-    if (this.#controller?.desiredSize !== 0) this.#queued = true;
-    this.#observe(chunk, arrivedAt);
-  }
-
-  /** A direct read settled: false when it was a released reader's (see `releaseDirectReads`). */
-  #settleDirectRead(): boolean {
-    this.#directReads -= 1;
-    if (this.#orphanedReads > 0) {
-      this.#orphanedReads -= 1;
-      return false;
-    }
-    this.#reading = this.#directReads > 0 || this.#pulling;
-    return true;
-  }
-
-  /** The stream ended or failed: a `for await` over it lets go of it, as the platform's does. */
-  #endIteration(): void {
-    const reader = this.#directReader;
-    if (reader?.iterating) reader.finishIteration();
-  }
-
-  /** A direct read's chunk: observed, then handed to the reader as the body gave it. */
-  #handleDirectChunk(
-    result: ReadableStreamReadResult<Uint8Array>,
-  ): ReadableStreamReadResult<Uint8Array> {
-    if (!this.#settleDirectRead()) {
-      // Its reader was released: the chunk (or the end) goes into the stream for the next.
-      this.#handleChunk(result);
-      throw new TypeError(releasedReadMessage);
-    }
-    if (result.done) {
-      this.#finish();
-      this.#endIteration();
-      return result;
-    }
-    if (!this.#cancelled) this.#observe(result.value, this.#now());
-    return result;
-  }
-
-  #handleDirectError(error: unknown): never {
-    const own = this.#settleDirectRead();
-    this.#fail(error);
-    if (!own) throw new TypeError(releasedReadMessage);
-    this.#endIteration();
-    // The consumer sees the upstream's own error.
-    throw error;
-  }
-
-  /** The body ended: telemetry finishes, then the stream closes. */
-  #finish(): void {
-    this.#recordPending();
-    const parser = this.#parser;
-    if (parser) safely('flushing the parser', () => parser.parser.end());
-    this.#stop({ kind: 'done' });
-    this.#releaseParser();
-    // After a cancel the pending read resolves as done and the stream is already closed.
-    if (!this.#settled) {
-      this.#settled = true;
-      this.#controller?.close();
-    }
-  }
-
-  /** The body failed: the span ends, and the stream errors unless it already settled. */
-  #fail(error: unknown): void {
-    this.#stop(this.#signal?.aborted ? { kind: 'abort', error } : { kind: 'error', error });
-    this.#releaseParser();
-    if (!this.#settled) {
-      this.#settled = true;
-      this.#controller?.error(error);
-    }
-  }
-
   #observe(chunk: Uint8Array, arrivedAt: number): void {
     if (this.#streamSpan.ended || !this.#parser) return;
     this.#lastActivity = arrivedAt;
@@ -590,16 +453,6 @@ class BodyObserver implements DirectSource {
     if (streamSpan.ended) this.#releaseParser();
   }
 
-  #handleReadError(error: unknown): never {
-    this.#pulling = false;
-    this.#reading = this.#directReads > 0;
-    this.#stop(this.#signal?.aborted ? { kind: 'abort', error } : { kind: 'error', error });
-    this.#releaseParser();
-    // The consumer sees the upstream's own error; the rejected pull errors the stream with it.
-    this.#settled = true;
-    throw error;
-  }
-
   #releaseParser(): void {
     const parser = this.#parser;
     // Never hand a parser on while it is still inside `feed`; the end of that feed frees it.
@@ -628,7 +481,7 @@ class BodyObserver implements DirectSource {
   #handleIdle(): void {
     this.#cancelIdle = undefined;
     if (this.#streamSpan.ended) return;
-    if (this.#reading) {
+    if (this.#reads > 0) {
       this.#armIdle(this.#idleTimeoutMs);
       return;
     }
@@ -653,7 +506,7 @@ function observeBody(
     signal?: AbortSignal | null;
   },
 ): ReadableStream<Uint8Array> {
-  return new ObservedStream(new BodyObserver(body, streamSpan, options, signal));
+  return observeStream(body, new BodyObserver(streamSpan, options, signal));
 }
 
 function rewrapResponse(response: Response, body: ReadableStream<Uint8Array>): Response {

@@ -3,7 +3,7 @@ import { BatchInterceptor, getRawRequest } from '@mswjs/interceptors';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
 import { FetchInterceptor } from '@mswjs/interceptors/fetch';
 import type { TapedeckErrorCode, TapeHead, TapeOutcome, TapeStore } from '@tapedeck/types';
-import { detectFamily, requestHash, TapedeckError } from '@tapedeck/types';
+import { detectFamily, observeStream, requestHash, TapedeckError } from '@tapedeck/types';
 import { ArenaPool } from './arena-pool.js';
 import { APPEND_RAW_MANY, type AppendRawMany } from './internal.js';
 import { TAPE_SPAN_ATTRIBUTE, type TapeKeys, tapeKeys } from './keys.js';
@@ -487,8 +487,9 @@ export function createRecorder({
   };
 
   /**
-   * Returns a Response whose body hands each upstream chunk to the consumer first and to the
-   * session second. Backpressure is the consumer's: nothing is read before it asks.
+   * Returns a Response whose body hands each upstream chunk to the consumer and shows it to the
+   * session on its way (`observeStream`: the consumer's own reader reads the upstream body
+   * directly). Backpressure is the consumer's: nothing is read before it asks.
    */
   const tee = (
     session: TapeSession,
@@ -498,58 +499,39 @@ export function createRecorder({
     const status = response.status;
     const httpError =
       status < 200 || status >= 300 ? `HTTP ${status} ${response.statusText}`.trim() : undefined;
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-    let controller!: ReadableStreamDefaultController<Uint8Array>;
-    // One pair of handlers per stream and a plain promise per pull, not an async function: this
-    // runs once per chunk on the consumer's path.
-    const onRead = (result: ReadableStreamReadResult<Uint8Array>) => {
-      if (result.done) {
-        controller.close();
-        safely(session, () => session.end(finalOutcome(status), httpError));
-        return;
-      }
-      controller.enqueue(result.value);
-      try {
-        session.onChunk(result.value);
-      } catch (error) {
-        report('RECORDER_FAILURE', `recording failed: ${describe(error)}`, error, {
-          tapeId: session.spanId,
-        });
-      }
-    };
-    const onReadError = (error: unknown) => {
-      const aborted = signal?.aborted === true;
-      safely(session, () =>
-        session.end(
-          aborted ? 'aborted' : 'upstream-error',
-          describe(aborted ? (signal?.reason ?? error) : error),
-        ),
-      );
-      controller.error(error);
-    };
-    const body = new ReadableStream<Uint8Array>(
-      {
-        start(streamController) {
-          controller = streamController;
-        },
-        pull() {
-          reader ??= (response.body as ReadableStream<Uint8Array>).getReader();
-          return reader.read().then(onRead, onReadError);
-        },
-        cancel(reason) {
-          safely(session, () =>
-            session.endsWithDoneSentinel()
-              ? session.end('complete')
-              : session.end(
-                  'aborted',
-                  `the consumer cancelled the stream${reason === undefined ? '' : `: ${describe(reason)}`}`,
-                ),
-          );
-          return (reader ?? (response.body as ReadableStream<Uint8Array>)).cancel(reason);
-        },
+    const body = observeStream(response.body as ReadableStream<Uint8Array>, {
+      onChunk(chunk) {
+        try {
+          session.onChunk(chunk);
+        } catch (error) {
+          report('RECORDER_FAILURE', `recording failed: ${describe(error)}`, error, {
+            tapeId: session.spanId,
+          });
+        }
       },
-      { highWaterMark: 0 },
-    );
+      onEnd() {
+        safely(session, () => session.end(finalOutcome(status), httpError));
+      },
+      onError(error) {
+        const aborted = signal?.aborted === true;
+        safely(session, () =>
+          session.end(
+            aborted ? 'aborted' : 'upstream-error',
+            describe(aborted ? (signal?.reason ?? error) : error),
+          ),
+        );
+      },
+      onCancel(reason) {
+        safely(session, () =>
+          session.endsWithDoneSentinel()
+            ? session.end('complete')
+            : session.end(
+                'aborted',
+                `the consumer cancelled the stream${reason === undefined ? '' : `: ${describe(reason)}`}`,
+              ),
+        );
+      },
+    });
     const wrapped = new Response(body, {
       status: response.status,
       statusText: response.statusText,

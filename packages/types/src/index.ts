@@ -33,6 +33,8 @@ export {
 } from './chat-completions.js';
 export type { TapedeckErrorCode, TapedeckErrorContext } from './errors.js';
 export { TapedeckError } from './errors.js';
+export type { StreamObserver } from './observe-stream.js';
+export { observeStream } from './observe-stream.js';
 export type {
   Annotation,
   ContentPart,
