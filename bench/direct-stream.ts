@@ -1,7 +1,7 @@
 // For floors in the benchmarks: the cheapest way to see every chunk of a body without a second
 // stream's machinery, as `observeStream` (@tapedeck/types) does for the recorder and the
-// telemetry (which also keeps a pull path for pipes and tee). A ReadableStream whose own reader holds the stream's lock and reads
-// `body` directly, passing each read result through `onRead` on the way.
+// telemetry, which also keeps a pull path for pipes and tee. A ReadableStream whose own reader
+// holds the stream's lock and reads `body` directly, passing each read result through `onRead`.
 
 type OnRead = (
   result: ReadableStreamReadResult<Uint8Array>,
