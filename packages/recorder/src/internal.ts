@@ -35,12 +35,14 @@ export type AppendRaw = (
 export const APPEND_RAW_MANY: unique symbol = Symbol.for('tapedeck.recorder.append-raw-many');
 
 /**
- * The signature of {@link APPEND_RAW_MANY}, in parallel arrays with one entry per tape: its
- * segment is the first `byteLengths[i]` bytes of `segments[i]`, its chunks the next
- * `timingCounts[i]` numbers of `timings` (`[offsetMs, byteLength]` pairs, every tape's in
- * order). Segments may be views of shared memory the caller reuses once the returned promise
- * settles. Resolves with one result per tape, in order: what {@link AppendRaw} resolves with,
- * or the error that append failed with.
+ * The signature of {@link APPEND_RAW_MANY}, in parallel arrays with one entry per block: a
+ * block is the first `byteLengths[i]` bytes of `segments[i]`, and its chunks' timings the next
+ * `timingCounts[i]` numbers of `timings` (`[offsetMs, byteLength]` pairs, in order). Entries of
+ * one tape that follow each other are one segment, their bytes joined (a chunk may continue
+ * from one block into the next, so the timings go with the segment, not the block). Blocks may
+ * be views of shared memory the caller reuses once the returned promise settles. Resolves with
+ * one result per entry, in order: what {@link AppendRaw} resolves with (for a segment's later
+ * entries, no events), or the error that append failed with.
  */
 export type AppendRawMany = (
   spanIds: string[],

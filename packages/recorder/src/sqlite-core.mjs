@@ -284,6 +284,8 @@ export function packEvents(events) {
   return { count, numbers, lengths, text: parts.join('') };
 }
 
+/** @typedef {{ok: true; value: unknown} | {ok: false; error: ReturnType<typeof serializeError>}} BatchResultLike */
+
 /**
  * The event_batches values (from first_index on) of events in encoding 1.
  * @param {PackedEvents} packed
@@ -929,24 +931,68 @@ export function createTapeCore(db) {
    * @param {number[]} timingCounts
    */
   function appendMany(spanIds, segments, byteLengths, timings, timingCounts) {
+    /** @type {Array<BatchResultLike>} */
+    const results = [];
     let at = 0;
-    return spanIds.map((spanId, index) => {
-      const count = /** @type {number} */ (timingCounts[index]);
+    for (let index = 0; index < spanIds.length; ) {
+      const spanId = /** @type {string} */ (spanIds[index]);
+      // A tape's blocks come one after another; they make one segment (see joinBlocks).
+      let end = index + 1;
+      while (end < spanIds.length && spanIds[end] === spanId) end++;
+      let count = 0;
+      for (let each = index; each < end; each++)
+        count += /** @type {number} */ (timingCounts[each]);
       const segment = {
-        bytes: /** @type {Uint8Array} */ (segments[index]).subarray(0, byteLengths[index]),
+        bytes: joinBlocks(segments, byteLengths, index, end),
         timings: timings.subarray(at, at + count),
       };
       at += count;
+      /** @type {BatchResultLike} */
+      let result;
       try {
-        return {
+        result = {
           ok: true,
           value: runInSavepoint({ op: 'append', args: [spanId, { segment, frame: true }] }),
         };
       } catch (error) {
-        return { ok: false, error: serializeError(error) };
+        result = { ok: false, error: serializeError(error) };
       }
-    });
+      results.push(result);
+      // The tape's other blocks: nothing more found, the same failure.
+      for (let each = index + 1; each < end; each++) {
+        results.push(
+          result.ok
+            ? { ok: true, value: { events: 0, dropped: /** @type {any} */ (result.value).dropped } }
+            : result,
+        );
+      }
+      index = end;
+    }
+    return results;
   }
+
+  /**
+   * The bytes of `segments[start..end)` (each its first `byteLengths[i]` bytes) as one array: the
+   * one segment itself, or the blocks joined in the scratch buffer (which the framer copies
+   * shared memory into anyway).
+   * @param {Uint8Array[]} segments @param {number[]} byteLengths
+   * @param {number} start @param {number} end
+   */
+  function joinBlocks(segments, byteLengths, start, end) {
+    const first = /** @type {Uint8Array} */ (segments[start]);
+    if (end === start + 1) return first.subarray(0, byteLengths[start]);
+    let total = 0;
+    for (let each = start; each < end; each++) total += /** @type {number} */ (byteLengths[each]);
+    if (joined.length < total) joined = new Uint8Array(total * 2);
+    let offset = 0;
+    for (let each = start; each < end; each++) {
+      const length = /** @type {number} */ (byteLengths[each]);
+      joined.set(/** @type {Uint8Array} */ (segments[each]).subarray(0, length), offset);
+      offset += length;
+    }
+    return joined.subarray(0, total);
+  }
+  let joined = new Uint8Array(0);
 
   /**
    * Runs one operation by name.

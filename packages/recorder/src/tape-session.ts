@@ -20,6 +20,14 @@ const KEY_SCAN_PIECE_BYTES = 4096;
 const EARLY_FLUSH_BYTES = 1024 * 1024;
 
 const NO_ARENA = new Uint8Array(new SharedArrayBuffer(0));
+/**
+ * A stream's bytes between two flushes are gathered in blocks of one size, taken from the pool
+ * and chained: no block is grown or copied, and every stream asks the pool for the same size,
+ * so a pool that has any free block has one that fits (growing one buffer per stream took new
+ * shared memory, page faults and all, for every stream that started). The writer thread joins a
+ * tape's blocks back into one segment.
+ */
+export const BLOCK_BYTES = 8 * 1024;
 
 /** What a session needs from the recorder that owns it. */
 export interface SessionHost {
@@ -49,12 +57,12 @@ export interface SessionHost {
   /** A session stopped recording because the recorder's buffer budget was spent. */
   onDropped(session: TapeSession): void;
   /**
-   * Present when the store appends raw segments of many tapes in one call: queues this
-   * session's segment for the current tick's batch and returns the promise of that batch. The
-   * segment is the first `byteLength` bytes of `segment`, its chunks the first `timingsLength`
-   * numbers of `timings` (copied before this returns). The host calls
-   * {@link TapeSession.rawWritten} with the result and gives `segment`, an arena of the pool,
-   * back to the pool once the batch has settled.
+   * Present when the store appends raw segments of many tapes in one call: queues one block of
+   * this session's segment for the current tick's batch and returns the promise of that batch.
+   * The block is the first `byteLength` bytes of `segment`, with the first `timingsLength`
+   * numbers of `timings` (copied before this returns; a segment's timings go with its first
+   * block). The host calls {@link TapeSession.rawWritten} with the result and gives `segment`, a
+   * block of the pool, back to the pool once the batch has settled.
    */
   queueRaw?(
     session: TapeSession,
@@ -96,7 +104,7 @@ export class TapeSession {
   /** Why recording stopped before the stream ended, for the finish record. */
   private stoppedBecause: string | undefined;
   private pendingChunks: Array<{ offsetMs: number; bytes: Uint8Array }> = [];
-  /** Raw mode, until the keys are settled: `[offsetMs, start, end]` of each chunk in the arena. */
+  /** Raw mode, until the keys are settled: `[offsetMs, start, end]` of each chunk in this flush's bytes. */
   private keyChunkBounds: number[] = [];
   private pendingBytes = 0;
   private parsedEvents: TapeEvent[] = [];
@@ -105,11 +113,12 @@ export class TapeSession {
   private keyEventsScanned = 0;
   /** Set when the store frames events itself: the host batches this tape's bytes for it. */
   private readonly queueRaw: SessionHost['queueRaw'];
+  /** The block being filled; `blocks` holds this flush's full ones before it. */
   private arena: Uint8Array<SharedArrayBuffer> = NO_ARENA;
+  private blocks: Array<Uint8Array<SharedArrayBuffer>> = [];
   /** True once the first chunk asked for an early flush, to learn the keys soon. */
   private keyScanRequested = false;
   private arenaLength = 0;
-  private lastSegmentBytes = 0;
   /** `[offsetMs, byteLength]` per chunk since the last flush; reused from flush to flush. */
   private timings = new Float64Array(16);
   private timingsLength = 0;
@@ -184,20 +193,22 @@ export class TapeSession {
       );
     }
     if (this.queueRaw) {
-      // One growing buffer per flush instead of one allocation per chunk: it becomes the
-      // segment the store writes.
-      const needed = this.arenaLength + length;
-      if (this.arena.length < needed) {
-        // Sized from the last flush, so a steady stream takes one arena per flush.
-        const grown = this.host.arenas.acquire(Math.max(this.lastSegmentBytes, needed * 2));
-        grown.set(this.arena.subarray(0, this.arenaLength));
-        if (this.arena !== NO_ARENA) this.host.arenas.release(this.arena);
-        this.arena = grown;
+      // Into this flush's blocks, a new one from the pool whenever the last is full.
+      const flushStart = this.blocks.length * BLOCK_BYTES + this.arenaLength;
+      for (let from = 0; from < length; ) {
+        if (this.arenaLength === this.arena.length) {
+          if (this.arena !== NO_ARENA) this.blocks.push(this.arena);
+          this.arena = this.host.arenas.acquire(BLOCK_BYTES);
+          this.arenaLength = 0;
+        }
+        const take = Math.min(length - from, this.arena.length - this.arenaLength);
+        this.arena.set(
+          take === bytes.byteLength ? bytes : bytes.subarray(from, from + take),
+          this.arenaLength,
+        );
+        this.arenaLength += take;
+        from += take;
       }
-      this.arena.set(
-        length === bytes.byteLength ? bytes : bytes.subarray(0, length),
-        this.arenaLength,
-      );
       if (this.timingsLength + 2 > this.timings.length) {
         const grown = new Float64Array(this.timings.length * 2);
         grown.set(this.timings);
@@ -207,14 +218,13 @@ export class TapeSession {
       this.timings[this.timingsLength++] = length;
       if (!this.keysSettled) {
         // Where the chunk lies in this flush's bytes: the key parser reads a copy of them.
-        this.keyChunkBounds.push(offsetMs, this.arenaLength, needed);
+        this.keyChunkBounds.push(offsetMs, flushStart, flushStart + length);
         if (!this.keyScanRequested) {
           // Learn the keys soon, so the rest of the stream takes the plain path.
           this.keyScanRequested = true;
           this.host.requestEarlyFlush(this);
         }
       }
-      this.arenaLength = needed;
     } else {
       this.pendingChunks.push({ offsetMs, bytes: bytes.slice(0, length) });
     }
@@ -251,6 +261,10 @@ export class TapeSession {
     this.pendingBytes = 0;
     if (this.failed) {
       this.host.written(pendingBytes);
+      for (const block of this.blocks) this.host.arenas.release(block);
+      if (this.arena !== NO_ARENA) this.host.arenas.release(this.arena);
+      this.blocks = [];
+      this.arena = NO_ARENA;
       this.arenaLength = 0;
       this.timingsLength = 0;
       return;
@@ -284,15 +298,28 @@ export class TapeSession {
   private scanForKeys(bounds: number[]): void {
     this.parser ??= this.createKeyParser();
     const parser = this.parser;
-    const arena = this.arena;
     for (let index = 0; index < bounds.length; index += 3) {
       this.currentOffsetMs = bounds[index] as number;
       const end = bounds[index + 2] as number;
       for (let start = bounds[index + 1] as number; start < end; start += KEY_SCAN_PIECE_BYTES) {
-        parser.feed(arena.slice(start, Math.min(end, start + KEY_SCAN_PIECE_BYTES)));
+        parser.feed(this.copyOfFlushBytes(start, Math.min(end, start + KEY_SCAN_PIECE_BYTES)));
         if (this.firstEvents.length >= KEY_SCAN_EVENTS) return;
       }
     }
+  }
+
+  /** A private copy of this flush's bytes `[start, end)`, across its blocks. */
+  private copyOfFlushBytes(start: number, end: number): Uint8Array {
+    const copy = new Uint8Array(end - start);
+    for (let at = start; at < end; ) {
+      const index = Math.floor(at / BLOCK_BYTES);
+      const block = index < this.blocks.length ? this.blocks[index] : this.arena;
+      const offset = at - index * BLOCK_BYTES;
+      const take = Math.min(end - at, BLOCK_BYTES - offset);
+      copy.set((block as Uint8Array).subarray(offset, offset + take), at - start);
+      at += take;
+    }
+    return copy;
   }
 
   /** Queues an append of `chunks` and the events parsed since the last one. */
@@ -312,19 +339,31 @@ export class TapeSession {
         this.firstEvents = [];
         this.keyEventsScanned = 0;
       }
+      // A block is taken only for bytes to go in it: no bytes, no blocks.
       if (this.arenaLength === 0) return;
-      const arena = this.arena;
-      const length = this.arenaLength;
+      const blocks = this.blocks;
+      blocks.push(this.arena);
+      const lastLength = this.arenaLength;
       const timingsLength = this.timingsLength;
-      this.lastSegmentBytes = Math.min(length + (length >> 3), EARLY_FLUSH_BYTES * 2);
+      this.blocks = [];
       this.arena = NO_ARENA;
       this.arenaLength = 0;
       this.timingsLength = 0;
-      // Nothing else holds the arena: the writer thread reads the segment from the shared arena
-      // itself, which returns to the pool when that write has settled. The whole tick of every
-      // stream goes to the store as one call, which copies the timings out before this session
-      // writes them again.
-      this.chain = queueRaw(this, arena, length, this.timings, timingsLength);
+      // Nothing else holds the blocks: the writer thread reads them from shared memory itself,
+      // joins them into one segment (every chunk's timing goes with the first), and each returns
+      // to the pool when that write has settled. The whole tick of every stream goes to the
+      // store as one call, which copies the timings out before this session writes them again.
+      for (let index = 0; index < blocks.length; index++) {
+        const block = blocks[index] as Uint8Array<SharedArrayBuffer>;
+        const last = index === blocks.length - 1;
+        this.chain = queueRaw(
+          this,
+          block,
+          last ? lastLength : BLOCK_BYTES,
+          this.timings,
+          index === 0 ? timingsLength : 0,
+        );
+      }
       return;
     }
     const events = this.parsedEvents;

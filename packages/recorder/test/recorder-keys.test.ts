@@ -3,18 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecorder, createSqliteStore } from '../src/index.js';
+import { BLOCK_BYTES } from '../src/tape-session.js';
 import { concatBytes, expectSameBytes, readChunks, splitEvery, startUpstream } from './upstream.js';
 
 const encoder = new TextEncoder();
 const sample = readFileSync('/work/shared/formats/samples/openresponses-text.sse');
-// Nine 1 KB events that name no key come first: the event naming the response lies past the
+// Fifteen 1 KB events that name no key come first: the event naming the response lies past the
 // key parser's first pieces of a chunk.
 const stream = concatBytes([
   encoder.encode(
     Array.from(
-      { length: 9 },
+      { length: 15 },
       (_, index) =>
-        `event: ping\ndata: {"type":"ping","index":${index},"pad":"${'x'.repeat(1000)}"}\n\n`,
+        `event: ping\ndata: {"type":"ping","index":${index},"pad":"${'x'.repeat(1020)}"}\n\n`,
     ).join(''),
   ),
   new Uint8Array(sample),
@@ -62,6 +63,53 @@ describe('keys learnt from the leading events', () => {
         offsetMs: tapes[0]!.events[index]!.offsetMs,
       })),
     );
+    expect(errors).toEqual([]);
+    await store.close();
+  });
+
+  it('are found in a first chunk that fills several blocks', async () => {
+    // One chunk of 60 KB, as a fast upstream or a proxy may deliver it: the only event that
+    // names the response crosses the end of the recorder's first block, and what follows names
+    // nothing, so the key must be read across the blocks.
+    const ping = (index: number, pad = 1020) =>
+      `event: ping\ndata: {"type":"ping","index":${index},"pad":"${'x'.repeat(pad)}"}\n\n`;
+    // The sample's own response.created, with an id no other event has.
+    const created = `${new TextDecoder()
+      .decode(sample)
+      .split('\n\n')
+      .find((block) => block.startsWith('event: response.created'))!
+      .replace('resp_01JD8Z3K4Q', 'resp_across_blocks')}\n\n`;
+    // Pings, the last padded so that the created event starts 100 bytes before the end of the
+    // first block.
+    let pings = '';
+    while (pings.length + 2 * ping(0).length < BLOCK_BYTES) pings += ping(pings.length);
+    const head = pings + ping(0, BLOCK_BYTES - 100 - pings.length - ping(0, 0).length);
+    const text = head + created + Array.from({ length: 40 }, (_, index) => ping(index)).join('');
+    const bytes = encoder.encode(text);
+    expect(head.length).toBeLessThan(BLOCK_BYTES);
+    expect(head.length + created.length).toBeGreaterThan(BLOCK_BYTES);
+    const store = createSqliteStore({ path: join(directory, 'blocks.sqlite') });
+    const errors: unknown[] = [];
+    const recorder = createRecorder({ store, onError: (error) => errors.push(error) });
+    const oneChunk: typeof fetch = async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(bytes.slice());
+            controller.close();
+          },
+        }),
+        { headers: { 'content-type': 'text/event-stream' } },
+      );
+    const response = await recorder.wrap(oneChunk)('https://openrouter.ai/api/v1/responses', {
+      method: 'POST',
+      body: '{"stream":true}',
+    });
+    expectSameBytes(concatBytes(await readChunks(response.body)), bytes);
+    await recorder.close();
+    const tape = await store.get('resp_across_blocks');
+    expect(tape).toMatchObject({ family: 'openresponses', responseId: 'resp_across_blocks' });
+    expectSameBytes(tape!.raw, bytes);
     expect(errors).toEqual([]);
     await store.close();
   });
