@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createParser } from '@tapedeck/sse';
-import type { Tape } from '@tapedeck/types';
+import { type Tape, toTapeEvent } from '@tapedeck/types';
 import { z } from 'zod';
 
 /** The built CLI. */
@@ -190,16 +190,7 @@ export function tapeFromChunks({
   let chunkIndex = 0;
   const parser = createParser({
     onEvent: (event) => {
-      events.push({
-        index: event.index,
-        offsetMs: (chunkIndex + 1) * stepMs,
-        byteStart: event.byteStart,
-        byteEnd: event.byteEnd,
-        type: event.type,
-        id: event.id,
-        data: event.data,
-        ...(event.retry === undefined ? {} : { retry: event.retry }),
-      });
+      events.push(toTapeEvent(event, (chunkIndex + 1) * stepMs));
     },
   });
   for (const chunk of chunks) {

@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createParser } from '@tapedeck/sse';
-import { type Tape, type TapeEvent, tapeSchema } from '@tapedeck/types';
+import { type Tape, type TapeEvent, tapeSchema, toTapeEvent } from '@tapedeck/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { traceTape } from '../src/index.js';
 import { createTestTelemetry, fixtureEvents } from './helpers.js';
@@ -26,15 +26,7 @@ function tapeFrom(
   let position = 0;
   const parser = createParser({
     onEvent(event) {
-      events.push({
-        index: event.index,
-        offsetMs,
-        byteStart: event.byteStart,
-        byteEnd: event.byteEnd,
-        type: event.type,
-        id: event.id,
-        data: event.data,
-      });
+      events.push(toTapeEvent(event, offsetMs));
     },
   });
   for (const [index, part] of parts.entries()) {

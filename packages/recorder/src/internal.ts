@@ -1,5 +1,3 @@
-import type { TapeEvent } from '@tapedeck/types';
-
 /**
  * An optional store method taking only bytes: the store finds the events itself, on its own
  * thread (the SQLite store frames them in its writer thread). Resolves with how many events the
@@ -62,24 +60,4 @@ export interface PackedEvents {
   numbers: Float64Array<ArrayBuffer>;
   lengths: Uint32Array<ArrayBuffer>;
   text: string;
-}
-
-/**
- * A tape event from a parsed (or stored) event and when it arrived, field by field: the source
- * may be a parser's event with more fields, or compute `data` in a getter (read here, once).
- */
-export function toTapeEvent(
-  event: Pick<TapeEvent, 'index' | 'byteStart' | 'byteEnd' | 'type' | 'id' | 'data' | 'retry'>,
-  offsetMs: number,
-): TapeEvent {
-  return {
-    index: event.index,
-    offsetMs,
-    byteStart: event.byteStart,
-    byteEnd: event.byteEnd,
-    type: event.type,
-    id: event.id,
-    data: event.data,
-    ...(event.retry === undefined ? {} : { retry: event.retry }),
-  };
 }

@@ -8,8 +8,7 @@ import type {
   TapeStoreStats,
   TapeSummary,
 } from '@tapedeck/types';
-import { TapedeckError } from '@tapedeck/types';
-import { toTapeEvent } from './internal.js';
+import { TapedeckError, toTapeEvent } from '@tapedeck/types';
 
 interface Entry {
   order: number;

@@ -7,9 +7,8 @@ import type {
   TapeOutcome,
   TapeStore,
 } from '@tapedeck/types';
-import { detectFamily, TapedeckError } from '@tapedeck/types';
+import { detectFamily, TapedeckError, toTapeEvent } from '@tapedeck/types';
 import type { ArenaPool } from './arena-pool.js';
-import { toTapeEvent } from './internal.js';
 import { type LearntKeys, learnStreamKeys } from './stream-keys.js';
 
 /** How many leading events are parsed as JSON to learn the tape's keys and family. */

@@ -193,5 +193,6 @@ export {
   tapeSchema,
   tapeStateSchema,
   tapeSummarySchema,
+  toTapeEvent,
   traceIdSchema,
 } from './tape.js';

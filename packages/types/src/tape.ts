@@ -89,6 +89,26 @@ export const tapeEventSchema = z.object({
 /** One dispatched SSE event. */
 export type TapeEvent = z.infer<typeof tapeEventSchema>;
 
+/**
+ * A tape event from a parsed (or stored) event and when it arrived, field by field: the source
+ * may be a parser's event with more fields, or compute `data` in a getter (read here, once).
+ */
+export function toTapeEvent(
+  event: Pick<TapeEvent, 'index' | 'byteStart' | 'byteEnd' | 'type' | 'id' | 'data' | 'retry'>,
+  offsetMs: number,
+): TapeEvent {
+  return {
+    index: event.index,
+    offsetMs,
+    byteStart: event.byteStart,
+    byteEnd: event.byteEnd,
+    type: event.type,
+    id: event.id,
+    data: event.data,
+    ...(event.retry === undefined ? {} : { retry: event.retry }),
+  };
+}
+
 /** Version of the Tape shape; stores and export files carry it. */
 export const TAPE_SCHEMA_VERSION = 1;
 
