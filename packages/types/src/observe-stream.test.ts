@@ -102,6 +102,41 @@ describe('observeStream', () => {
     expect(seen).toEqual(chunks);
   });
 
+  it('a released reader’s read, a pull behind it, then a direct read: still in order', async () => {
+    // A body that answers each read a macrotask later, as a socket does: reads overlap.
+    let index = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          await new Promise((resolve) => setImmediate(resolve));
+          const part = chunks[index++];
+          if (part === undefined) controller.close();
+          else controller.enqueue(part);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const { seen, observer } = recording();
+    const stream = observeStream(body, observer);
+    const got: Uint8Array[] = [];
+    const first = stream.getReader();
+    got.push((await first.read()).value as Uint8Array);
+    // A direct read, left to a released reader: its chunk belongs to the next one.
+    const orphaned = first.read();
+    first.releaseLock();
+    const second = stream.getReader();
+    // This read waits for the released one's chunk; behind it, a pull asks the body for more.
+    const next = second.read();
+    await expect(orphaned).rejects.toBeInstanceOf(TypeError);
+    got.push((await next).value as Uint8Array);
+    // Asked while that pull still waits for the body: it must not overtake it.
+    for (let result = await second.read(); !result.done; result = await second.read()) {
+      got.push(result.value);
+    }
+    expect(got).toEqual(chunks);
+    expect(seen).toEqual(chunks);
+  });
+
   it('any mix of readers, releases, iterators and pipes: the observer sees what the consumer gets', async () => {
     type Step =
       | { kind: 'read' }

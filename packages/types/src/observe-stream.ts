@@ -141,6 +141,11 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
 
   #handlePulled(result: ReadableStreamReadResult<Uint8Array>): void {
     this.#pulling = false;
+    this.#accept(result);
+  }
+
+  /** A read's result that goes into the stream: a pull's, or a released reader's direct read's. */
+  #accept(result: ReadableStreamReadResult<Uint8Array>): void {
     if (result.done) {
       this.#end();
       return;
@@ -155,11 +160,7 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
 
   #handlePullError(error: unknown): never {
     this.#pulling = false;
-    if (!this.#settled) {
-      this.#settled = true;
-      this.#observer.onError(error);
-    }
-    // The rejected pull errors the stream with the body's own error.
+    this.#fail(error);
     throw error;
   }
 
@@ -184,8 +185,9 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
     result: ReadableStreamReadResult<Uint8Array>,
   ): ReadableStreamReadResult<Uint8Array> {
     if (!this.#settleDirectRead()) {
-      // Its reader was released: the chunk (or the end) goes into the stream for the next.
-      this.#handlePulled(result);
+      // Its reader was released: the chunk (or the end) goes into the stream for the next. A
+      // pull may be waiting for the body behind it: that one still is.
+      this.#accept(result);
       throw new TypeError(releasedReadMessage);
     }
     if (result.done) {
@@ -243,11 +245,12 @@ class ObservedReader extends ReadableStreamDefaultReader<Uint8Array> {
   }
 
   override read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    if (this.#source.canReadDirectly() && !this.finished) return this.#source.readDirectly(this);
+    // (An iterator never reads once `finished`: its `next` answers done itself.)
+    if (this.#source.canReadDirectly()) return this.#source.readDirectly(this);
     // Through the stream (a released reader gets the platform's own rejection); an iteration
     // that ends there lets go of the stream as the direct path does.
     const read = super.read();
-    if (!this.iterating || this.finished) return read;
+    if (!this.iterating) return read;
     return read.then(
       (result) => {
         if (result.done) this.finishIteration();
