@@ -9,7 +9,7 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
-import { createParser, type ParsedEvent, type SseParser } from '@tapedeck/sse';
+import { createParser, decodeUtf8, type ParsedEvent, type SseParser } from '@tapedeck/sse';
 import { observeStream, type StreamObserver, type Tape } from '@tapedeck/types';
 import { ATTR_TAPEDECK_TAPE_SPAN_ID, ATTR_TAPEDECK_TAPE_TRACE_ID } from './semconv.js';
 import {
@@ -164,21 +164,6 @@ const MAX_PENDING_CHUNKS = 64;
 const PENDING_CAPACITY = 2 * MAX_PENDING_CHUNKS;
 const MAX_PENDING_BYTES = 64 * 1024;
 const MAX_PENDING_MS = 100;
-
-interface NodeBufferMethods {
-  utf8Slice(this: Uint8Array, start: number, end: number): string;
-}
-const nodeBuffer = (globalThis as { Buffer?: { prototype: NodeBufferMethods } }).Buffer?.prototype;
-// ignoreBOM: a U+FEFF at the start of a value is content, as the parser decodes it.
-const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-
-/** UTF-8 decoding as `@tapedeck/sse` decodes `data` (Node's own decoder when there is one). */
-function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
-  if (start === end) return '';
-  return nodeBuffer
-    ? nodeBuffer.utf8Slice.call(bytes, start, end)
-    : utf8Decoder.decode(bytes.subarray(start, end));
-}
 
 /**
  * The data value of a chunk that is exactly `prefix` + value + LF LF, or undefined when the

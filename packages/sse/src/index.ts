@@ -1,3 +1,4 @@
+export { decodeUtf8 } from './bytes.js';
 export type { EncodeEventInput } from './encode.js';
 export { encodeEvent, encodeEventText } from './encode.js';
 export type {
