@@ -186,31 +186,23 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     });
   };
 
-  // Write batches sent to the writer thread and not yet answered: a read waits for them, so a
-  // caller always sees what it wrote.
-  let writesInFlight = 0;
-  let writesSettled: Promise<void> = Promise.resolve();
-  let settleWrites: (() => void) | undefined;
+  // The newest write batch sent to the writer thread, settled once answered. The writer answers
+  // in order, so when it has settled every earlier one has: a read waits for it, and a caller
+  // always sees what it wrote (and only what it wrote before it read: later batches do not keep
+  // the read waiting).
+  let lastBatch: Promise<void> = Promise.resolve();
 
   const flushWrites = () => {
     flushScheduled = false;
     const batch = queuedWrites;
     queuedWrites = [];
     if (batch.length === 0) return;
-    if (writesInFlight === 0) {
-      writesSettled = new Promise((resolve) => {
-        settleWrites = resolve;
-      });
-    }
-    writesInFlight += 1;
-    const settled = () => {
-      writesInFlight -= 1;
-      if (writesInFlight === 0) settleWrites?.();
-    };
     const transfer = batch.flatMap((entry) => entry.transfer ?? []);
-    send({ kind: 'write', operations: batch.map((entry) => entry.operation) }, transfer).then(
+    lastBatch = send(
+      { kind: 'write', operations: batch.map((entry) => entry.operation) },
+      transfer,
+    ).then(
       (results) => {
-        settled();
         (results as BatchResult[]).forEach((result, index) => {
           const entry = batch[index]!;
           if (result.ok) entry.resolve(result.value);
@@ -218,7 +210,6 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
         });
       },
       (error) => {
-        settled();
         for (const entry of batch) entry.reject(error);
       },
     );
@@ -240,7 +231,7 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
   const read = async <T>(operation: CoreOperation): Promise<T> => {
     if (closed) throw toTapedeckError({ message: 'the store is closed' }, path);
     if (queuedWrites.length > 0) flushWrites();
-    if (writesInFlight > 0) await writesSettled;
+    await lastBatch;
     if (closed) throw toTapedeckError({ message: 'the store is closed' }, path);
     try {
       return reader.read(operation) as T;
