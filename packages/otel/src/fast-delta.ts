@@ -96,9 +96,14 @@ export interface DeltaTemplate {
   readonly keysAfter: readonly string[];
 }
 
-/** Learns the layout of `data`, a delta event {@link readDeltaFields} could read. */
-export function deltaTemplateOf(data: string): DeltaTemplate | undefined {
-  const fields = readDeltaFields(data);
+/**
+ * Learns the layout of `data`, a delta event {@link readDeltaFields} could read. `fields` is what
+ * it read of `data`, for a caller that has it already (the event is then not read twice).
+ */
+export function deltaTemplateOf(
+  data: string,
+  fields: DeltaFields | undefined = readDeltaFields(data),
+): DeltaTemplate | undefined {
   if (!fields) return undefined;
   const deltaKeyAt = data.indexOf(DELTA_KEY);
   const textStart = deltaKeyAt + DELTA_KEY.length;

@@ -567,7 +567,7 @@ class LiveStreamSpan implements StreamSpan {
       // The first delta, or another kind of delta: its layout serves the ones that follow. A
       // stream whose deltas change layout every time stops learning after a few tries.
       if (this.#fruitlessTemplates < MAX_FRUITLESS_TEMPLATES) {
-        this.#deltaTemplate = deltaTemplateOf(data);
+        this.#deltaTemplate = deltaTemplateOf(data, fields);
         this.#fruitlessTemplates += 1;
       } else {
         this.#deltaTemplate = undefined;
