@@ -478,11 +478,10 @@ class LiveStreamSpan implements StreamSpan {
   ): boolean {
     // Where `event` would record every delta as an event of its own, it needs the data.
     if (this.ended || this.mode === 'all') return false;
-    // Only where `#fastDeltaFacts` would read the same data by the same template.
+    // Only where `#fastDeltaFacts` would read the same data by the same template. It learns one
+    // only for OpenResponses without content capture, neither of which changes once set.
     const template = this.#deltaTemplate;
-    if (template === undefined || this.family !== 'openresponses' || this.captureContent) {
-      return false;
-    }
+    if (template === undefined) return false;
     if (template !== this.#framedHeadTemplate || prefix !== this.#framedHeadPrefix) {
       this.#framedHeadTemplate = template;
       this.#framedHeadPrefix = prefix;
