@@ -33,18 +33,18 @@ export type AppendRaw = (
 export const APPEND_RAW_MANY: unique symbol = Symbol.for('tapedeck.recorder.append-raw-many');
 
 /**
- * The signature of {@link APPEND_RAW_MANY}, in parallel arrays with one entry per block: a
- * block is the first `byteLengths[i]` bytes of `segments[i]`, and its chunks' timings the next
- * `timingCounts[i]` numbers of `timings` (`[offsetMs, byteLength]` pairs, in order). Entries of
- * one tape that follow each other are one segment, their bytes joined (a chunk may continue
- * from one block into the next, so the timings go with the segment, not the block). Blocks may
+ * The signature of {@link APPEND_RAW_MANY}, in parallel arrays with one entry per tape: its
+ * segment is `byteLengths[i]` bytes held in the next `blockCounts[i]` of `blocks` (every block
+ * full but the last; a chunk may continue from one block into the next), its chunks the next
+ * `timingCounts[i]` numbers of `timings` (`[offsetMs, byteLength]` pairs, in order). Blocks may
  * be views of shared memory the caller reuses once the returned promise settles. Resolves with
- * one result per entry, in order: what {@link AppendRaw} resolves with (for a segment's later
- * entries, no events), or the error that append failed with.
+ * one result per tape, in order: what {@link AppendRaw} resolves with, or the error that append
+ * failed with.
  */
 export type AppendRawMany = (
   spanIds: string[],
-  segments: Uint8Array[],
+  blocks: Uint8Array[],
+  blockCounts: number[],
   byteLengths: number[],
   timings: Float64Array<ArrayBuffer>,
   timingCounts: number[],

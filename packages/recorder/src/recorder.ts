@@ -233,8 +233,9 @@ export function createRecorder({
   // allocated per stream that outlives the write.
   let batchSessions: TapeSession[] = [];
   let batchSpanIds: string[] = [];
-  // Pooled arenas, each back to the pool once the batch has settled.
-  let batchSegments: Array<Uint8Array<SharedArrayBuffer>> = [];
+  // Pooled blocks, each back to the pool once the batch has settled.
+  let batchBlocks: Array<Uint8Array<SharedArrayBuffer>> = [];
+  let batchBlockCounts: number[] = [];
   let batchByteLengths: number[] = [];
   let batchTimingCounts: number[] = [];
   // Every tape's timings of the tick; reused, as the store gets a copy.
@@ -247,20 +248,22 @@ export function createRecorder({
   const submitRaw = () => {
     const sessions = batchSessions;
     if (sessions.length === 0 || !appendRawMany) return;
-    const segments = batchSegments;
+    const blocks = batchBlocks;
     const bytes = batchBytes;
     const settle = settleBatch;
     const call = appendRawMany.call(
       store,
       batchSpanIds,
-      segments,
+      blocks,
+      batchBlockCounts,
       batchByteLengths,
       batchTimings.slice(0, batchTimingsLength),
       batchTimingCounts,
     );
     batchSessions = [];
     batchSpanIds = [];
-    batchSegments = [];
+    batchBlocks = [];
+    batchBlockCounts = [];
     batchByteLengths = [];
     batchTimingCounts = [];
     batchTimingsLength = 0;
@@ -268,7 +271,7 @@ export function createRecorder({
     batchSettled = undefined;
     settleBatch = undefined;
     const finish = (results: Array<{ events: number; dropped: number } | Error> | Error) => {
-      for (const arena of segments) host.arenas.release(arena);
+      for (const block of blocks) host.arenas.release(block);
       host.written(bytes);
       for (let index = 0; index < sessions.length; index++) {
         const result = results instanceof Error ? results : results[index];
@@ -304,7 +307,7 @@ export function createRecorder({
     submitRaw,
     ...(appendRawMany
       ? {
-          queueRaw(session, segment, byteLength, timings, timingsLength) {
+          queueRaw(session, blocks, byteLength, timings, timingsLength) {
             if (!batchSettled) {
               batchSettled = new Promise<void>((resolve) => {
                 settleBatch = resolve;
@@ -323,7 +326,8 @@ export function createRecorder({
             batchTimingsLength += timingsLength;
             batchSessions.push(session);
             batchSpanIds.push(session.spanId);
-            batchSegments.push(segment);
+            for (const block of blocks) batchBlocks.push(block);
+            batchBlockCounts.push(blocks.length);
             batchByteLengths.push(byteLength);
             batchTimingCounts.push(timingsLength);
             batchBytes += byteLength;

@@ -284,8 +284,6 @@ export function packEvents(events) {
   return { count, numbers, lengths, text: parts.join('') };
 }
 
-/** @typedef {{ok: true; value: unknown} | {ok: false; error: ReturnType<typeof serializeError>}} BatchResultLike */
-
 /**
  * The event_batches values (from first_index on) of events in encoding 1.
  * @param {PackedEvents} packed
@@ -905,94 +903,71 @@ export function createTapeCore(db) {
 
   const transaction = db.transaction(
     /** @param {Array<{op: string; args: any[]}>} operations */
-    (operations) =>
-      operations.map((operation) => {
-        try {
-          return { ok: true, value: runInSavepoint(operation) };
-        } catch (error) {
-          return { ok: false, error: serializeError(error) };
-        }
-      }),
+    (operations) => operations.map(attempt),
   );
   const runInSavepoint = db.transaction(
     /** @param {{op: string; args: any[]}} operation */
     (operation) => run(operation),
   );
+  /**
+   * One operation in its own savepoint: one that fails leaves the others of its batch written.
+   * @param {{op: string; args: any[]}} operation
+   */
+  function attempt(operation) {
+    try {
+      return { ok: true, value: runInSavepoint(operation) };
+    } catch (error) {
+      return { ok: false, error: serializeError(error) };
+    }
+  }
 
   /**
    * Frames and appends one raw segment per tape, each in its own savepoint (one failing append
-   * leaves the others written), and returns one result per tape in order. Tape `i` has the
-   * first `byteLengths[i]` bytes of `segments[i]` and the next `timingCounts[i]` numbers of
-   * `timings`.
+   * leaves the others written), and returns one result per tape in order. Tape `i`'s segment is
+   * `byteLengths[i]` bytes in the next `blockCounts[i]` of `blocks` (every one full but the
+   * last), its chunks the next `timingCounts[i]` numbers of `timings`.
    * @param {string[]} spanIds
-   * @param {Uint8Array[]} segments
+   * @param {Uint8Array[]} blocks
+   * @param {number[]} blockCounts
    * @param {number[]} byteLengths
    * @param {Float64Array} timings
    * @param {number[]} timingCounts
    */
-  function appendMany(spanIds, segments, byteLengths, timings, timingCounts) {
-    /** @type {Array<BatchResultLike>} */
-    const results = [];
+  function appendMany(spanIds, blocks, blockCounts, byteLengths, timings, timingCounts) {
     let at = 0;
-    for (let index = 0; index < spanIds.length; ) {
-      const spanId = /** @type {string} */ (spanIds[index]);
-      // A tape's blocks come one after another; they make one segment (see joinBlocks).
-      let end = index + 1;
-      while (end < spanIds.length && spanIds[end] === spanId) end++;
-      let count = 0;
-      for (let each = index; each < end; each++)
-        count += /** @type {number} */ (timingCounts[each]);
+    let block = 0;
+    return spanIds.map((spanId, index) => {
+      const count = /** @type {number} */ (timingCounts[index]);
+      const blockCount = /** @type {number} */ (blockCounts[index]);
       const segment = {
-        bytes: joinBlocks(segments, byteLengths, index, end),
+        bytes: joinBlocks(blocks, block, blockCount, /** @type {number} */ (byteLengths[index])),
         timings: timings.subarray(at, at + count),
       };
       at += count;
-      /** @type {BatchResultLike} */
-      let result;
-      try {
-        result = {
-          ok: true,
-          value: runInSavepoint({ op: 'append', args: [spanId, { segment, frame: true }] }),
-        };
-      } catch (error) {
-        result = { ok: false, error: serializeError(error) };
-      }
-      results.push(result);
-      // The tape's other blocks: nothing more found, the same failure.
-      for (let each = index + 1; each < end; each++) {
-        results.push(
-          result.ok
-            ? { ok: true, value: { events: 0, dropped: /** @type {any} */ (result.value).dropped } }
-            : result,
-        );
-      }
-      index = end;
-    }
-    return results;
+      block += blockCount;
+      return attempt({ op: 'append', args: [spanId, { segment, frame: true }] });
+    });
   }
 
   /**
-   * The bytes of `segments[start..end)` (each its first `byteLengths[i]` bytes) as one array: the
-   * one segment itself, or the blocks joined in the scratch buffer (which the framer copies
-   * shared memory into anyway).
-   * @param {Uint8Array[]} segments @param {number[]} byteLengths
-   * @param {number} start @param {number} end
+   * `byteLength` bytes held in `blocks[start..start + count)`: the block itself, or the blocks
+   * joined in the scratch buffer (which the framer would copy shared memory into anyway).
+   * @param {Uint8Array[]} blocks @param {number} start @param {number} count
+   * @param {number} byteLength
    */
-  function joinBlocks(segments, byteLengths, start, end) {
-    const first = /** @type {Uint8Array} */ (segments[start]);
-    if (end === start + 1) return first.subarray(0, byteLengths[start]);
-    let total = 0;
-    for (let each = start; each < end; each++) total += /** @type {number} */ (byteLengths[each]);
-    if (joined.length < total) joined = new Uint8Array(total * 2);
+  function joinBlocks(blocks, start, count, byteLength) {
+    const first = /** @type {Uint8Array} */ (blocks[start]);
+    if (count === 1) return first.subarray(0, byteLength);
+    if (scratch.length < byteLength) scratch = new Uint8Array(byteLength * 2);
     let offset = 0;
-    for (let each = start; each < end; each++) {
-      const length = /** @type {number} */ (byteLengths[each]);
-      joined.set(/** @type {Uint8Array} */ (segments[each]).subarray(0, length), offset);
+    for (let each = start; each < start + count; each++) {
+      const piece = /** @type {Uint8Array} */ (blocks[each]);
+      const length = Math.min(piece.length, byteLength - offset);
+      scratch.set(piece.subarray(0, length), offset);
       offset += length;
     }
-    return joined.subarray(0, total);
+    return scratch.subarray(0, byteLength);
   }
-  let joined = new Uint8Array(0);
 
   /**
    * Runs one operation by name.
@@ -1005,7 +980,7 @@ export function createTapeCore(db) {
       case 'append':
         return append(args[0], args[1]);
       case 'appendMany':
-        return appendMany(args[0], args[1], args[2], args[3], args[4]);
+        return appendMany(args[0], args[1], args[2], args[3], args[4], args[5]);
       case 'finish':
         return finish(args[0], args[1]);
       case 'get':

@@ -283,17 +283,8 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     );
   };
 
-  const appendRawMany: AppendRawMany = async (
-    spanIds,
-    segments,
-    byteLengths,
-    timings,
-    timingCounts,
-  ) => {
-    const results = await write<BatchResult[]>({
-      op: 'appendMany',
-      args: [spanIds, segments, byteLengths, timings, timingCounts],
-    });
+  const appendRawMany: AppendRawMany = async (...args) => {
+    const results = await write<BatchResult[]>({ op: 'appendMany', args });
     return results.map((result) =>
       result.ok
         ? (result.value as { events: number; dropped: number })

@@ -56,16 +56,16 @@ export interface SessionHost {
   /** A session stopped recording because the recorder's buffer budget was spent. */
   onDropped(session: TapeSession): void;
   /**
-   * Present when the store appends raw segments of many tapes in one call: queues one block of
-   * this session's segment for the current tick's batch and returns the promise of that batch.
-   * The block is the first `byteLength` bytes of `segment`, with the first `timingsLength`
-   * numbers of `timings` (copied before this returns; a segment's timings go with its first
-   * block). The host calls {@link TapeSession.rawWritten} with the result and gives `segment`, a
-   * block of the pool, back to the pool once the batch has settled.
+   * Present when the store appends raw segments of many tapes in one call: queues this
+   * session's segment for the current tick's batch and returns the promise of that batch. The
+   * segment is `byteLength` bytes in `blocks` (every one full but the last), its chunks the
+   * first `timingsLength` numbers of `timings` (copied before this returns). The host calls
+   * {@link TapeSession.rawWritten} with the result and gives the blocks back to the pool once
+   * the batch has settled.
    */
   queueRaw?(
     session: TapeSession,
-    segment: Uint8Array<SharedArrayBuffer>,
+    blocks: Array<Uint8Array<SharedArrayBuffer>>,
     byteLength: number,
     timings: Float64Array,
     timingsLength: number,
@@ -342,27 +342,17 @@ export class TapeSession {
       if (this.arenaLength === 0) return;
       const blocks = this.blocks;
       blocks.push(this.arena);
-      const lastLength = this.arenaLength;
+      const byteLength = (blocks.length - 1) * BLOCK_BYTES + this.arenaLength;
       const timingsLength = this.timingsLength;
       this.blocks = [];
       this.arena = NO_ARENA;
       this.arenaLength = 0;
       this.timingsLength = 0;
       // Nothing else holds the blocks: the writer thread reads them from shared memory itself,
-      // joins them into one segment (every chunk's timing goes with the first), and each returns
-      // to the pool when that write has settled. The whole tick of every stream goes to the
-      // store as one call, which copies the timings out before this session writes them again.
-      for (let index = 0; index < blocks.length; index++) {
-        const block = blocks[index] as Uint8Array<SharedArrayBuffer>;
-        const last = index === blocks.length - 1;
-        this.chain = queueRaw(
-          this,
-          block,
-          last ? lastLength : BLOCK_BYTES,
-          this.timings,
-          index === 0 ? timingsLength : 0,
-        );
-      }
+      // joins them into one segment, and they return to the pool when that write has settled.
+      // The whole tick of every stream goes to the store as one call, which copies the timings
+      // out before this session writes them again.
+      this.chain = queueRaw(this, blocks, byteLength, this.timings, timingsLength);
       return;
     }
     const events = this.parsedEvents;

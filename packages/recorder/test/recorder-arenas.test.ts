@@ -57,6 +57,7 @@ describe('pooled arenas', () => {
       ),
     );
     await recorder.close();
+    let eventTotal = 0;
     for (const [stream, bytes] of streams.entries()) {
       expectSameBytes(received[stream]!, bytes);
       const { tapes } = await store.list({ urlContains: `stream=${stream}&` });
@@ -70,6 +71,7 @@ describe('pooled arenas', () => {
       });
       parser.feed(bytes);
       parser.end();
+      eventTotal += events.length;
       expect(
         tape!.events.map(({ data, type, byteStart, byteEnd }) => ({
           data,
@@ -79,6 +81,8 @@ describe('pooled arenas', () => {
         })),
       ).toEqual(events);
     }
+    // What the writer thread found in segments of many blocks, counted once each.
+    expect(recorder.stats().events).toBe(eventTotal);
     expect(errors).toEqual([]);
     await store.close();
   });

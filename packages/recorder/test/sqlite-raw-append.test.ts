@@ -97,6 +97,7 @@ describe('the SQLite store framing raw segments on its writer thread', () => {
       const results = await appendRawMany(
         [many[0]!, 'ffffffffffffffff', many[1]!],
         [shared, bytes, bytes],
+        [1, 1, 1],
         [bytes.byteLength, bytes.byteLength, bytes.byteLength],
         Float64Array.from([...timings, ...timings, ...timings]),
         [2, 2, 2],
