@@ -766,9 +766,12 @@ export function createTapeCore(db) {
    * @param {number} tapeId
    */
   function batchesOf(tapeId) {
-    if (version < 2 && currentVersion() >= 2) {
-      version = currentVersion();
-      statements.eventBatches = eventBatchesStatement(version);
+    if (version < 2) {
+      const now = currentVersion();
+      if (now >= 2) {
+        version = now;
+        statements.eventBatches = eventBatchesStatement(version);
+      }
     }
     return /** @type {Array<{count: number; first_index: number; numbers: Buffer; lengths: Buffer; text: string; encoding: number}>} */ (
       statements.eventBatches.all(tapeId)

@@ -231,8 +231,9 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
         eventLineType = typeText;
       }
     } else if (first === 105) {
-      if (bytes.subarray(valueStart, end).indexOf(0) !== -1) return;
+      // The cached id has no NUL; only a new one is checked for it (an id with NUL is ignored).
       if (!sameBytes(bytes, valueStart, end, idBytes)) {
+        for (let i = valueStart; i < end; i++) if (bytes[i] === 0) return;
         idBytes = bytes.slice(valueStart, end);
         idText = decoder.decode(idBytes);
       }
