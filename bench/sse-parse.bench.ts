@@ -4,7 +4,7 @@
 // ASCII-only stream of the same shape is measured too, for information.
 // Run: npx -y pnpm@10.34.9 --filter @tapedeck/sse build && node bench/run.mjs sse-parse
 // (`--only=<name part>` after the file name runs one contender, for profiling.)
-import { decodeUtf8 } from '../packages/sse/dist/bytes.js';
+import { concatBytes, decodeUtf8 } from '../packages/sse/dist/bytes.js';
 import { createParser } from '../packages/sse/dist/index.js';
 import { createParser as createAnchorParser } from '../packages/sse/node_modules/eventsource-parser/dist/index.js';
 
@@ -116,9 +116,7 @@ const allContenders: Contender[] = [
         let start = 0;
         if (carry !== null) {
           start = chunk.indexOf(10) + 1; // every chunk of these streams holds a line end
-          const line = new Uint8Array(carry.length + start);
-          line.set(carry);
-          line.set(chunk.subarray(0, start), carry.length);
+          const line = concatBytes([carry, chunk.subarray(0, start)]);
           checksum += decodeUtf8(line, 0, line.length, 0).length;
         }
         const end = chunk.lastIndexOf(10) + 1;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { encodeEvent } from '@tapedeck/sse';
+import { listenOnLoopback } from './loopback.js';
 
 /** One piece of a scripted stream: wait `delayMs`, then write `bytes`. */
 export interface ScriptedChunk {
@@ -67,10 +67,9 @@ export async function startDemoUpstream({
         response.end(JSON.stringify({ error: String(error) }));
       });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const origin = await listenOnLoopback(server, 0);
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin,
     served: () => served,
     close: () =>
       new Promise<void>((resolve) => {

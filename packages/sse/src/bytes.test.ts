@@ -62,11 +62,28 @@ describe('decodeUtf8', () => {
     for (const bytes of [ascii, mixed]) {
       for (const wasm of [wasmUtf8Decoder, null]) {
         expect(decodeUtf8(bytes, 0, bytes.length, 256, wasm)).toBe(reference(bytes));
-        // Cut inside the last character: the streaming decoder must not hold it back.
+        // Cut short of the end, after a complete character.
         expect(decodeUtf8(bytes, 3, bytes.length - 2, 0, wasm)).toBe(
           reference(bytes.subarray(3, bytes.length - 2)),
         );
       }
+    }
+  });
+
+  it('decodes a value cut inside its last multi-byte character without holding bytes back', () => {
+    // largeValueBytes 0 below sends even this short value down the large-value paths.
+    const bytes = encoder.encode('{"text":"naïve café 日本語 🚀 Привет"}');
+    // One byte after the last lead byte: the cut falls between a character's lead and its
+    // continuation, so the value ends in an incomplete character.
+    const end = bytes.findLastIndex((byte) => byte >= 0xc0) + 1;
+    expect(end).toBeGreaterThan(0);
+    expect(bytes[end] as number).toBeGreaterThanOrEqual(0x80);
+    expect(bytes[end] as number).toBeLessThan(0xc0);
+    for (const wasm of [wasmUtf8Decoder, null]) {
+      // A streaming decode would hold the incomplete character back instead of giving U+FFFD.
+      expect(decodeUtf8(bytes, 3, end, 0, wasm)).toBe(reference(bytes.subarray(3, end)));
+      // Nor may those bytes show up at the start of the next value.
+      expect(decodeUtf8(bytes, 0, bytes.length, 0, wasm)).toBe(reference(bytes));
     }
   });
 });

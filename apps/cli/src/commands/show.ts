@@ -43,10 +43,7 @@ function eventLabel(event: Tape['events'][number], family: Tape['family']): stri
 
 /** What the stream said, assembled from its events. */
 function outputOf(tape: Tape): AssembledOutput {
-  return assembleOutput(
-    tape.family,
-    tape.events.map((event) => ({ data: event.data, type: event.type })),
-  );
+  return assembleOutput(tape.family, tape.events);
 }
 
 /** Everything `show --json` prints: the summary, output, counts, timing, and bytes as base64. */
