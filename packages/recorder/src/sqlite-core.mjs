@@ -300,6 +300,22 @@ function packedBatch(packed) {
 }
 
 /**
+ * The event_batches values (from first_index on) of framed events in encoding 2.
+ * @param {CompactEvents} compact
+ */
+function compactBatch(compact) {
+  const { places, sizes } = compact;
+  return [
+    compact.firstIndex,
+    compact.count,
+    Buffer.from(places.buffer, places.byteOffset, places.byteLength),
+    Buffer.from(sizes.buffer, sizes.byteOffset, sizes.byteLength),
+    compact.strings,
+    2,
+  ];
+}
+
+/**
  * @param {Array<{offsetMs: number; bytes: Uint8Array}> | undefined} chunks
  * @returns {{bytes: Uint8Array; timings: Float64Array} | undefined}
  */
@@ -594,14 +610,7 @@ export function createTapeCore(db) {
         // Found in the bytes just stored, so they lie within them; arrival offsets only grow.
         eventCount = Math.max(eventCount, compact.firstIndex + compact.count);
         firstEventMs = compact.places[0];
-        batch = [
-          compact.firstIndex,
-          compact.count,
-          Buffer.from(compact.places.buffer, compact.places.byteOffset, compact.places.byteLength),
-          Buffer.from(compact.sizes.buffer, compact.sizes.byteOffset, compact.sizes.byteLength),
-          compact.strings,
-          2,
-        ];
+        batch = compactBatch(compact);
       }
     } else {
       const packed = data.packedEvents ?? packEvents(data.events);
@@ -728,18 +737,15 @@ export function createTapeCore(db) {
     if (tape && framer) {
       // A blank line ending in CR as the very last byte dispatches only now.
       framers.delete(tape.id);
-      const last = framer.end(finish.durationMs);
-      if (last.length > 0) {
-        const packed = packEvents(last);
-        insertEventBatch(tape.id, packedBatch(packed));
+      framer.close(finish.durationMs);
+      const last = framer.takeCompact();
+      if (last.count > 0) {
+        insertEventBatch(tape.id, compactBatch(last));
         statements.updateAfterAppend.run(
           tape.byte_length,
           tape.segment_count,
-          Math.max(
-            tape.event_count,
-            /** @type {number} */ (packed.numbers[(packed.count - 1) * 6]) + 1,
-          ),
-          packed.numbers[1],
+          Math.max(tape.event_count, last.firstIndex + last.count),
+          last.places[0],
           tape.id,
         );
       }

@@ -33,6 +33,8 @@ export interface Framer {
   /** Like `feed`, but the completed events wait for the next `take` or `feed`. */
   add(chunk: Uint8Array, offsetMs: number): void;
   end(offsetMs: number): FramedEvent[];
+  /** Like `end`, but the completed events wait for the next take. */
+  close(offsetMs: number): void;
   take(): FramedEvent[];
   /** The completed events in the SQLite store's compact encoding; the arrays are the caller's. */
   takeCompact(): CompactEvents;

@@ -436,6 +436,14 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
      * @returns {FramedEvent[]}
      */
     end(offsetMs) {
+      this.close(offsetMs);
+      return this.take();
+    },
+    /**
+     * Ends the stream like `end`, keeping what it completes for the next take.
+     * @param {number} offsetMs
+     */
+    close(offsetMs) {
       currentOffsetMs = offsetMs;
       if (bomHeld !== null) {
         const start = bomHeld;
@@ -448,7 +456,6 @@ export function createFramer({ maxEventBytes = FRAMER_MAX_EVENT_BYTES } = {}) {
         crEnded = false;
         dispatch(offset);
       }
-      return this.take();
     },
     /** @returns {FramedEvent[]} */
     take() {
