@@ -8,7 +8,7 @@ import type {
   TapeStore,
 } from '@tapedeck/types';
 import { detectFamily, TapedeckError, toTapeEvent } from '@tapedeck/types';
-import type { ArenaPool } from './arena-pool.js';
+import { type ArenaPool, BLOCK_BYTES } from './arena-pool.js';
 import { type LearntKeys, learnStreamKeys } from './stream-keys.js';
 
 /** How many leading events are parsed as JSON to learn the tape's keys and family. */
@@ -19,14 +19,6 @@ const KEY_SCAN_PIECE_BYTES = 4096;
 const EARLY_FLUSH_BYTES = 1024 * 1024;
 
 const NO_ARENA = new Uint8Array(new SharedArrayBuffer(0));
-/**
- * A stream's bytes between two flushes are gathered in blocks of one size, taken from the pool
- * and chained: no block is grown or copied, and every stream asks the pool for the same size,
- * so a pool that has any free block has one that fits (growing one buffer per stream took new
- * shared memory, page faults and all, for every stream that started). The writer thread joins a
- * tape's blocks back into one segment.
- */
-export const BLOCK_BYTES = 8 * 1024;
 
 /** What a session needs from the recorder that owns it. */
 export interface SessionHost {
@@ -197,7 +189,7 @@ export class TapeSession {
       for (let from = 0; from < length; ) {
         if (this.arenaLength === this.arena.length) {
           if (this.arena !== NO_ARENA) this.blocks.push(this.arena);
-          this.arena = this.host.arenas.acquire(BLOCK_BYTES);
+          this.arena = this.host.arenas.acquire();
           this.arenaLength = 0;
         }
         const take = Math.min(length - from, this.arena.length - this.arenaLength);

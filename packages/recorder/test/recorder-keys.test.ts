@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BLOCK_BYTES } from '../src/arena-pool.js';
 import { createRecorder, createSqliteStore } from '../src/index.js';
-import { BLOCK_BYTES } from '../src/tape-session.js';
 import { concatBytes, expectSameBytes, readChunks, splitEvery, startUpstream } from './upstream.js';
 
 const encoder = new TextEncoder();
