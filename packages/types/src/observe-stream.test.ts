@@ -102,6 +102,50 @@ describe('observeStream', () => {
     expect(seen).toEqual(chunks);
   });
 
+  it('its own reader hands on the body reader’s own results; a read through the stream does not', async () => {
+    // The body's reader keeps each result it gives: a direct read resolves with that very
+    // object, a read through the stream with one the stream makes.
+    const given: Array<ReadableStreamReadResult<Uint8Array>> = [];
+    const watched = () => {
+      const body = bodyOf(chunks);
+      const getReader = body.getReader.bind(body);
+      body.getReader = (() => {
+        const reader = getReader();
+        const read = reader.read.bind(reader);
+        reader.read = () =>
+          read().then((result) => {
+            given.push(result);
+            return result;
+          });
+        return reader;
+      }) as typeof body.getReader;
+      return observeStream(body, recording().observer);
+    };
+    const direct = watched().getReader();
+    // The first read of a stream always goes through it (that marks it disturbed).
+    expect(await direct.read()).not.toBe(given.at(-1));
+    expect(await direct.read()).toBe(given.at(-1));
+    const platform = new ReadableStreamDefaultReader<Uint8Array>(watched());
+    await platform.read();
+    expect(await platform.read()).not.toBe(given.at(-1));
+  });
+
+  it('a reader after one direct read leaves the body used', async () => {
+    const response = new Response(observeStream(bodyOf(chunks), recording().observer));
+    const reader = response.body!.getReader();
+    await reader.read();
+    await reader.read();
+    reader.releaseLock();
+    expect(response.bodyUsed).toBe(true);
+    await response.body!.cancel();
+  });
+
+  it('a BYOB reader is refused as on any stream of chunks, and leaves it unlocked', () => {
+    const stream = observeStream(bodyOf(chunks), recording().observer);
+    expect(() => stream.getReader({ mode: 'byob' })).toThrow(TypeError);
+    expect(stream.locked).toBe(false);
+  });
+
   it('a released reader’s read, a pull behind it, then a direct read: still in order', async () => {
     // A body that answers each read a macrotask later, as a socket does: reads overlap.
     let index = 0;
