@@ -146,7 +146,6 @@ export function manualTimers() {
   };
 }
 
-/** Reads a stream to its end, returning its bytes as text. */
 /** A body that yields `chunks` one per read, on demand (strings are UTF-8 encoded). */
 export function streamOf(chunks: Array<Uint8Array | string>): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -163,6 +162,7 @@ export function streamOf(chunks: Array<Uint8Array | string>): ReadableStream<Uin
   );
 }
 
+/** Reads a stream to its end, returning its bytes as text. */
 export async function readAll(body: ReadableStream<Uint8Array>): Promise<string> {
   const decoder = new TextDecoder();
   let text = '';
