@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { instrumentStream } from '../src/index.js';
-import { createTestTelemetry, manualClock, streamOf } from './helpers.js';
+import { createTestTelemetry, manualClock, steppingClock, streamOf } from './helpers.js';
 
 // Telemetry is recorded for a few chunks at a time, after the consumer has them. It must still
 // be timely for a slow stream and complete however the stream stops.
@@ -87,6 +87,41 @@ describe('telemetry of chunks already handed on', () => {
       'tapedeck.end_reason': 'consumer_abort',
     });
     expect(await timePerChunkCount(telemetry)).toBe(9);
+    await telemetry.shutdown();
+  });
+
+  it('is complete when more reads are issued at once than chunks are held for recording', async () => {
+    const telemetry = createTestTelemetry();
+    const clock = steppingClock({ stepMs: 1 });
+    const traced = instrumentStream(streamOf(deltaChunks(250)), {
+      tracerProvider: telemetry.tracerProvider,
+      meterProvider: telemetry.meterProvider,
+      request: { url: 'https://openrouter.ai/api/v1/responses', method: 'POST' },
+      _internal: { now: clock.now },
+    });
+    const reader = traced.getReader();
+    // After the first read, reads go straight to the body. None of these waits for the one
+    // before, so all are issued before the first chunk comes: the consumer never comes back
+    // between chunks, and more arrive than the 128 held for recording.
+    expect((await reader.read()).done).toBe(false);
+    const reads = Array.from({ length: 200 }, () => reader.read());
+    for (const result of await Promise.all(reads)) expect(result.done).toBe(false);
+    await reader.cancel();
+    const [span] = telemetry.streamSpans();
+    expect(span?.attributes).toMatchObject({
+      'tapedeck.event.count': 201,
+      'tapedeck.delta.count': 201,
+      'tapedeck.sequence.last': 200,
+      'tapedeck.sequence.gaps': 0,
+    });
+    for (const key of [
+      'tapedeck.gap.max_ms',
+      'tapedeck.gap.mean_ms',
+      'tapedeck.gap.p50_ms',
+      'tapedeck.gap.p95_ms',
+    ]) {
+      expect(Number.isFinite(span?.attributes[key]), key).toBe(true);
+    }
     await telemetry.shutdown();
   });
 });
