@@ -441,19 +441,7 @@ class LiveStreamSpan implements StreamSpan {
     latestOfShape.event = event;
     latestOfShape.facts = facts;
     this.#noteSequence(facts.sequenceNumber);
-    if (facts.category === 'delta') {
-      this.deltaCount += 1;
-      this.deltaCharacters += facts.characters;
-      if (this.firstDeltaTime === undefined) this.firstDeltaTime = timeMs;
-      if (this.mode === 'coalesce') {
-        this.#addToBatch(event.index, facts, timeMs, gapMs);
-        return;
-      }
-      if (this.mode === 'lifecycle') {
-        this.dropped += 1;
-        return;
-      }
-    }
+    if (facts.category === 'delta' && this.#recordDelta(event.index, facts, timeMs, gapMs)) return;
     // A non-delta event closes the current run of deltas.
     if (this.pending) this.flushBatch(PRIORITY_BATCH);
     const priority =
@@ -504,12 +492,28 @@ class LiveStreamSpan implements StreamSpan {
     const facts = this.#deltaFactsOf(type, fields);
     latestOfShape.facts = facts;
     this.#noteSequence(fields.sequenceNumber);
-    this.deltaCount += 1;
-    this.deltaCharacters += fields.characters;
-    if (this.firstDeltaTime === undefined) this.firstDeltaTime = timeMs;
-    if (this.mode === 'coalesce') this.#addToBatch(index, facts, timeMs, gapMs);
-    else this.dropped += 1;
+    // Never mode 'all' here (see the top), so the delta is batched or dropped.
+    this.#recordDelta(index, facts, timeMs, gapMs);
     return true;
+  }
+
+  /**
+   * Counts a delta and batches or drops it as the mode says; false in mode 'all', where the
+   * caller records it as an event of its own.
+   */
+  #recordDelta(index: number, facts: EventFacts, timeMs: number, gapMs: number): boolean {
+    this.deltaCount += 1;
+    this.deltaCharacters += facts.characters;
+    if (this.firstDeltaTime === undefined) this.firstDeltaTime = timeMs;
+    if (this.mode === 'coalesce') {
+      this.#addToBatch(index, facts, timeMs, gapMs);
+      return true;
+    }
+    if (this.mode === 'lifecycle') {
+      this.dropped += 1;
+      return true;
+    }
+    return false;
   }
 
   // The per-event methods reach the stream's closures only through these methods, which every
