@@ -99,23 +99,29 @@ function parsedEvents(text: string) {
   return events;
 }
 
+/** `chunks` traced with every SSE event as a span event, exported to memory. */
+function tracedEveryEvent(chunks: Uint8Array[]) {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanLimits: { eventCountLimit: 1000 },
+  });
+  const traced = instrumentStream(streamOf(chunks), {
+    tracerProvider: provider,
+    family: 'sse',
+    events: 'all',
+    maxSpanEvents: 1000,
+    _internal: { now: steppingClock().now },
+  });
+  return { exporter, provider, traced };
+}
+
 describe('a chunk that is one whole event', () => {
   it('yields the events @tapedeck/sse finds in the same bytes, however they are chunked', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(block, { maxLength: 30 }), delivery, async (blocks, plan) => {
-        const exporter = new InMemorySpanExporter();
-        const provider = new BasicTracerProvider({
-          spanProcessors: [new SimpleSpanProcessor(exporter)],
-          spanLimits: { eventCountLimit: 1000 },
-        });
         const chunks = chunksOf(blocks, plan);
-        const traced = instrumentStream(streamOf(chunks), {
-          tracerProvider: provider,
-          family: 'sse',
-          events: 'all',
-          maxSpanEvents: 1000,
-          _internal: { now: steppingClock().now },
-        });
+        const { exporter, provider, traced } = tracedEveryEvent(chunks);
         const text = blocks.join('');
         // The consumer's bytes are untouched either way.
         expect(await readAll(traced)).toBe(text);
@@ -144,11 +150,6 @@ describe('a chunk that is one whole event', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.array(anyBytes, { minLength: 1, maxLength: 12 }), async (values) => {
-        const exporter = new InMemorySpanExporter();
-        const provider = new BasicTracerProvider({
-          spanProcessors: [new SimpleSpanProcessor(exporter)],
-          spanLimits: { eventCountLimit: 1000 },
-        });
         // The first chunk teaches the layout; every later one is offered to the fast path.
         const chunks = [encoder.encode('event: delta\ndata: first\n\n')];
         for (const bytes of values) {
@@ -159,13 +160,7 @@ describe('a chunk that is one whole event', () => {
           chunk.set([10, 10], prefix.length + bytes.length);
           chunks.push(chunk);
         }
-        const traced = instrumentStream(streamOf(chunks), {
-          tracerProvider: provider,
-          family: 'sse',
-          events: 'all',
-          maxSpanEvents: 1000,
-          _internal: { now: steppingClock().now },
-        });
+        const { exporter, provider, traced } = tracedEveryEvent(chunks);
         await readAll(traced);
         const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
         let offset = 0;

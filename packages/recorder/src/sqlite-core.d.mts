@@ -68,16 +68,7 @@ export declare function serializeError(error: unknown): SerializedError;
 export declare function eventDataFromBytes(block: Uint8Array, atStreamStart: boolean): string;
 /** Packs events for the trip to the writer thread; events without `data` get it from the bytes. */
 export declare function packEvents(
-  events: ReadonlyArray<{
-    index: number;
-    offsetMs: number;
-    byteStart: number;
-    byteEnd: number;
-    type: string;
-    id: string;
-    data?: string;
-    retry?: number;
-  }>,
+  events: ReadonlyArray<FramedEvent & { data?: string }>,
 ): PackedEvents;
 
 /** The events of a batch in encoding 2, without their data (read from the raw bytes). */
