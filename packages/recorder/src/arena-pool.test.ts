@@ -1,37 +1,47 @@
 import { describe, expect, it } from 'vitest';
-import { ArenaPool, BLOCK_BYTES } from './arena-pool.js';
+import { ArenaPool, ARENA_BYTES } from './arena-pool.js';
 
 describe('ArenaPool', () => {
-  it('hands out shared blocks of one size', () => {
+  it('hands out plain (transferable) arenas of one size', () => {
     const pool = new ArenaPool();
     pool.open();
-    const block = pool.acquire();
-    expect(block.byteLength).toBe(BLOCK_BYTES);
-    expect(block.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const arena = pool.acquire();
+    expect(arena.byteLength).toBe(ARENA_BYTES);
+    expect(arena).toBeInstanceOf(ArrayBuffer);
   });
 
-  it('gives a released block back for the next request, and only once', () => {
+  it('gives a released arena back for the next request, and only once', () => {
     const pool = new ArenaPool();
     pool.open();
     const first = pool.acquire();
     pool.release(first);
-    expect(pool.heldBytes).toBe(BLOCK_BYTES);
+    expect(pool.heldBytes).toBe(ARENA_BYTES);
     const again = pool.acquire();
-    expect(again.buffer).toBe(first.buffer);
+    expect(again).toBe(first);
     expect(pool.heldBytes).toBe(0);
-    expect(pool.acquire().buffer).not.toBe(first.buffer);
+    expect(pool.acquire()).not.toBe(first);
+  });
+
+  it('lets go of a buffer of another size, or one a transfer detached', () => {
+    const pool = new ArenaPool();
+    pool.open();
+    pool.release(new ArrayBuffer(ARENA_BYTES / 2));
+    const detached = pool.acquire();
+    structuredClone(detached, { transfer: [detached] });
+    pool.release(detached);
+    expect(pool.heldBytes).toBe(0);
   });
 
   it('keeps at most 32 MiB for reuse', () => {
     const pool = new ArenaPool();
     pool.open();
-    const count = (32 * 1024 * 1024) / BLOCK_BYTES + 100;
-    const blocks = Array.from({ length: count }, () => pool.acquire());
-    for (const block of blocks) pool.release(block);
+    const count = (32 * 1024 * 1024) / ARENA_BYTES + 100;
+    const arenas = Array.from({ length: count }, () => pool.acquire());
+    for (const arena of arenas) pool.release(arena);
     expect(pool.heldBytes).toBe(32 * 1024 * 1024);
   });
 
-  it('lets go of everything once no stream has used it for idleMs, even blocks given back late', () => {
+  it('lets go of everything once no stream has used it for idleMs, even arenas given back late', () => {
     const timers: Array<{ callback: () => void; delayMs: number }> = [];
     const pool = new ArenaPool({
       idleMs: 1000,
@@ -48,11 +58,11 @@ describe('ArenaPool', () => {
     // A new stream before the timer fires keeps the pool.
     pool.open();
     timers.shift()?.callback();
-    expect(pool.heldBytes).toBe(BLOCK_BYTES);
+    expect(pool.heldBytes).toBe(ARENA_BYTES);
     pool.close();
-    // The write of the last stream settles after it ended: its block comes back, then all go.
+    // The write of the last stream settles after it ended: its arena comes back, then all go.
     pool.release(late);
-    expect(pool.heldBytes).toBe(2 * BLOCK_BYTES);
+    expect(pool.heldBytes).toBe(2 * ARENA_BYTES);
     expect(timers).toHaveLength(1);
     timers.shift()?.callback();
     expect(pool.heldBytes).toBe(0);

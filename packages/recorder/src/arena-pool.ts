@@ -1,29 +1,28 @@
-/** Free blocks kept at most, in bytes. */
+/** Free arenas kept at most, in bytes. */
 const MAX_FREE_BYTES = 32 * 1024 * 1024;
 
 /**
- * The size of every block. A stream's bytes between two flushes are gathered in blocks of this
- * one size, chained: no block is grown or copied, and every stream asks for the same size, so a
- * pool that has any free block has one that fits (growing one buffer per stream took new shared
- * memory, page faults and all, for every stream that started). The writer thread joins a tape's
- * blocks back into one segment.
+ * The size of every arena. Every stream's chunks of a flush tick are copied end to end into
+ * arenas of this one size (a chunk may run on into the next arena), so a pool that has any free
+ * arena has one that fits, and a tick of many streams travels to the writer thread as a few
+ * buffers, not one per stream.
  */
-export const BLOCK_BYTES = 8 * 1024;
+export const ARENA_BYTES = 256 * 1024;
 
 /**
- * Reusable blocks for the bytes a recorder gathers between flushes. A fresh buffer per flush
+ * Reusable arenas for the bytes a recorder gathers between flushes. A fresh buffer per flush
  * costs more than the copy into it: its pages fault in, and because it lives past the next
  * young-generation collection V8 counts it as external memory and runs full collections 2-3x
  * as often as without the recorder (100 concurrent streams: 7 instead of 3 per 5 runs). A
  * pooled one is already mapped and allocates nothing.
  *
- * Blocks are SharedArrayBuffers: a segment reaches the SQLite writer thread as views of the
- * same memory (no copy, no transfer), and comes back to the pool once the write that carried it
- * has settled. A second after the last stream ends the pool lets go of everything, so the memory
- * returns once recording stops.
+ * Arenas are plain ArrayBuffers (a copy into shared memory takes V8's slower, tear-free path):
+ * they are transferred to the SQLite writer thread with the tick's batch and transferred back
+ * when it has been written, then released here. A second after the last stream ends the pool
+ * lets go of everything, so the memory returns once recording stops.
  */
 export class ArenaPool {
-  private readonly free: SharedArrayBuffer[] = [];
+  private readonly free: ArrayBuffer[] = [];
   private freeBytes = 0;
   private users = 0;
   private emptyScheduled = false;
@@ -68,21 +67,24 @@ export class ArenaPool {
     }, this.idleMs);
   }
 
-  /** A block of {@link BLOCK_BYTES}; its contents are whatever the last user left. */
-  acquire(): Uint8Array<SharedArrayBuffer> {
+  /** An arena of {@link ARENA_BYTES}; its contents are whatever the last user left. */
+  acquire(): ArrayBuffer {
     const buffer = this.free.pop();
     if (buffer) {
-      this.freeBytes -= BLOCK_BYTES;
-      return new Uint8Array(buffer);
+      this.freeBytes -= ARENA_BYTES;
+      return buffer;
     }
-    return new Uint8Array(new SharedArrayBuffer(BLOCK_BYTES));
+    return new ArrayBuffer(ARENA_BYTES);
   }
 
-  /** Gives a block back; nothing may read or write it afterwards. */
-  release(block: Uint8Array<SharedArrayBuffer>): void {
-    if (this.freeBytes + BLOCK_BYTES > MAX_FREE_BYTES) return;
-    this.free.push(block.buffer);
-    this.freeBytes += BLOCK_BYTES;
+  /**
+   * Gives an arena back; nothing may read or write it afterwards. Anything else (a buffer of
+   * another size, one detached by a transfer that never came back) is let go.
+   */
+  release(arena: ArrayBuffer): void {
+    if (arena.byteLength !== ARENA_BYTES || this.freeBytes + ARENA_BYTES > MAX_FREE_BYTES) return;
+    this.free.push(arena);
+    this.freeBytes += ARENA_BYTES;
     // A write that settles after the last stream ended still hands its block back.
     if (this.users === 0) this.emptyWhenIdle();
   }

@@ -26,29 +26,34 @@ export type AppendRaw = (
 ) => Promise<{ events: number; dropped: number }>;
 
 /**
- * An optional store method appending one raw segment to each of several tapes in one call (the
- * SQLite store sends them to its writer thread as one operation): the recorder hands a whole
- * flush tick of every stream over at once, so a tick costs one promise, not a few per stream.
+ * An optional store method taking one flush tick of every stream being recorded in one call (the
+ * SQLite store sends it to its writer thread as one operation, its buffers transferred): a tick
+ * costs one promise and a few buffers, not a few of each per stream.
  */
-export const APPEND_RAW_MANY: unique symbol = Symbol.for('tapedeck.recorder.append-raw-many');
+export const APPEND_TICK: unique symbol = Symbol.for('tapedeck.recorder.append-tick');
 
 /**
- * The signature of {@link APPEND_RAW_MANY}, in parallel arrays with one entry per tape: its
- * segment is `byteLengths[i]` bytes held in the next `blockCounts[i]` of `blocks` (every block
- * full but the last; a chunk may continue from one block into the next), its chunks the next
- * `timingCounts[i]` numbers of `timings` (`[offsetMs, byteLength]` pairs, in order). Blocks may
- * be views of shared memory the caller reuses once the returned promise settles. Resolves with
- * one result per tape, in order: what {@link AppendRaw} resolves with, or the error that append
- * failed with.
+ * One flush tick: every chunk recorded since the last one, of every tape, in arrival order.
+ * `chunks` holds `[tape, offsetMs, byteLength]` per chunk, `tape` an index into `spanIds`; the
+ * chunks' bytes lie end to end across `arenas`, in the first `arenaLengths[i]` bytes of each (a
+ * chunk may run on from one arena into the next).
  */
-export type AppendRawMany = (
-  spanIds: string[],
-  blocks: Uint8Array[],
-  blockCounts: number[],
-  byteLengths: number[],
-  timings: Float64Array<ArrayBuffer>,
-  timingCounts: number[],
-) => Promise<Array<{ events: number; dropped: number } | Error>>;
+export interface TickBatch {
+  spanIds: string[];
+  arenas: ArrayBuffer[];
+  arenaLengths: number[];
+  chunks: Float64Array<ArrayBuffer>;
+}
+
+/**
+ * The signature of {@link APPEND_TICK}. The store takes the batch's buffers over (the SQLite
+ * store transfers them) and resolves with one result per tape, in order (what {@link AppendRaw}
+ * resolves with, or the error that tape's append failed with), and the arenas, handed back for
+ * reuse.
+ */
+export type AppendTick = (
+  batch: TickBatch,
+) => Promise<{ results: Array<{ events: number; dropped: number } | Error>; arenas: ArrayBuffer[] }>;
 
 /**
  * Events packed for a cheap trip to the writer thread: per event, six numbers (index, offsetMs,

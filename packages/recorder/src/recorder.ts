@@ -4,11 +4,11 @@ import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
 import { FetchInterceptor } from '@mswjs/interceptors/fetch';
 import type { TapedeckErrorCode, TapeHead, TapeOutcome, TapeStore } from '@tapedeck/types';
 import { detectFamily, observeStream, requestHash, TapedeckError } from '@tapedeck/types';
-import { ArenaPool } from './arena-pool.js';
-import { APPEND_RAW_MANY, type AppendRawMany } from './internal.js';
+import { APPEND_TICK, type AppendTick } from './internal.js';
 import { TAPE_SPAN_ATTRIBUTE, type TapeKeys, tapeKeys } from './keys.js';
 import { type RedactOptions, redactHeaders, redactRequest } from './redact.js';
 import { type SessionHost, TapeSession } from './tape-session.js';
+import { Tick } from './tick-batch.js';
 
 /** Options for {@link createRecorder}. */
 export interface RecorderOptions {
@@ -224,76 +224,26 @@ export function createRecorder({
     }
   };
 
+  const appendTick = (store as { [APPEND_TICK]?: AppendTick })[APPEND_TICK];
+  const tick = appendTick
+    ? new Tick({
+        appendTick: appendTick.bind(store),
+        written: (bytes) => host.written(bytes),
+        onError: (error, tape) =>
+          report('RECORDER_FAILURE', `recording failed: ${describe(error)}`, error, {
+            tapeId: tape.spanId,
+          }),
+      })
+    : undefined;
+
+  /** Every session parses what it holds and queues its writes; the tick goes to the store. */
   const flushActive = () => {
     for (const session of active) session.flush();
-  };
-
-  const appendRawMany = (store as { [APPEND_RAW_MANY]?: AppendRawMany })[APPEND_RAW_MANY];
-  // The tick's raw appends, gathered in parallel arrays: one store call per tick, and nothing
-  // allocated per stream that outlives the write.
-  let batchSessions: TapeSession[] = [];
-  let batchSpanIds: string[] = [];
-  // Pooled blocks, each back to the pool once the batch has settled.
-  let batchBlocks: Array<Uint8Array<SharedArrayBuffer>> = [];
-  let batchBlockCounts: number[] = [];
-  let batchByteLengths: number[] = [];
-  let batchTimingCounts: number[] = [];
-  // Every tape's timings of the tick; reused, as the store gets a copy.
-  let batchTimings = new Float64Array(1024);
-  let batchTimingsLength = 0;
-  let batchBytes = 0;
-  let batchSettled: Promise<void> | undefined;
-  let settleBatch: (() => void) | undefined;
-
-  const submitRaw = () => {
-    const sessions = batchSessions;
-    if (sessions.length === 0 || !appendRawMany) return;
-    const blocks = batchBlocks;
-    const bytes = batchBytes;
-    const settle = settleBatch;
-    const call = appendRawMany.call(
-      store,
-      batchSpanIds,
-      blocks,
-      batchBlockCounts,
-      batchByteLengths,
-      batchTimings.slice(0, batchTimingsLength),
-      batchTimingCounts,
-    );
-    batchSessions = [];
-    batchSpanIds = [];
-    batchBlocks = [];
-    batchBlockCounts = [];
-    batchByteLengths = [];
-    batchTimingCounts = [];
-    batchTimingsLength = 0;
-    batchBytes = 0;
-    batchSettled = undefined;
-    settleBatch = undefined;
-    const finish = (results: Array<{ events: number; dropped: number } | Error> | Error) => {
-      for (const block of blocks) host.arenas.release(block);
-      host.written(bytes);
-      for (let index = 0; index < sessions.length; index++) {
-        const result = results instanceof Error ? results : results[index];
-        const session = sessions[index] as TapeSession;
-        try {
-          session.rawWritten(result ?? new Error('the store returned no result for this append'));
-        } catch (error) {
-          report('RECORDER_FAILURE', `recording failed: ${describe(error)}`, error, {
-            tapeId: session.spanId,
-          });
-        }
-      }
-      settle?.();
-    };
-    call.then(finish, (error: unknown) =>
-      finish(error instanceof Error ? error : new Error(describe(error))),
-    );
+    return tick?.submit();
   };
 
   const host: SessionHost = {
     store,
-    arenas: new ArenaPool(),
     now,
     maxTapeBytes,
     maxBufferedBytes,
@@ -304,37 +254,7 @@ export function createRecorder({
     onDropped() {
       counters.dropped += 1;
     },
-    submitRaw,
-    ...(appendRawMany
-      ? {
-          queueRaw(session, blocks, byteLength, timings, timingsLength) {
-            if (!batchSettled) {
-              batchSettled = new Promise<void>((resolve) => {
-                settleBatch = resolve;
-              });
-              // Everything flushed in this tick goes in one call.
-              queueMicrotask(submitRaw);
-            }
-            if (batchTimingsLength + timingsLength > batchTimings.length) {
-              const grown = new Float64Array(
-                Math.max(batchTimings.length * 2, batchTimingsLength + timingsLength),
-              );
-              grown.set(batchTimings.subarray(0, batchTimingsLength));
-              batchTimings = grown;
-            }
-            batchTimings.set(timings.subarray(0, timingsLength), batchTimingsLength);
-            batchTimingsLength += timingsLength;
-            batchSessions.push(session);
-            batchSpanIds.push(session.spanId);
-            for (const block of blocks) batchBlocks.push(block);
-            batchBlockCounts.push(blocks.length);
-            batchByteLengths.push(byteLength);
-            batchTimingCounts.push(timingsLength);
-            batchBytes += byteLength;
-            return batchSettled;
-          },
-        }
-      : {}),
+    ...(tick ? { tick } : {}),
     report,
     requestEarlyFlush(session) {
       if (earlyFlush) {
@@ -727,7 +647,7 @@ export function createRecorder({
   };
 
   const flush = async () => {
-    flushActive();
+    await flushActive();
     await Promise.all([...active].map((session) => session.chain));
     await Promise.all([...settling]);
   };

@@ -18,7 +18,7 @@ export declare const SQLITE_SCHEMA_VERSION: number;
 
 /** One store operation by name, as sent to the writer worker. */
 export interface CoreOperation {
-  op: 'put' | 'append' | 'appendMany' | 'finish' | 'get' | 'list' | 'delete' | 'prune' | 'stats';
+  op: 'put' | 'append' | 'appendTick' | 'finish' | 'get' | 'list' | 'delete' | 'prune' | 'stats';
   args: unknown[];
 }
 

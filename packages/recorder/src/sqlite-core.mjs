@@ -931,51 +931,71 @@ export function createTapeCore(db) {
   }
 
   /**
-   * Frames and appends one raw segment per tape, each in its own savepoint (one failing append
-   * leaves the others written), and returns one result per tape in order. Tape `i`'s segment is
-   * `byteLengths[i]` bytes in the next `blockCounts[i]` of `blocks` (every one full but the
-   * last), its chunks the next `timingCounts[i]` numbers of `timings`.
-   * @param {string[]} spanIds
-   * @param {Uint8Array[]} blocks
-   * @param {number[]} blockCounts
-   * @param {number[]} byteLengths
-   * @param {Float64Array} timings
-   * @param {number[]} timingCounts
+   * Frames and appends one flush tick of many tapes (see TickBatch in internal.ts): each tape's
+   * chunks are gathered, in order, into its own stretch of the scratch buffer, then appended in
+   * its own savepoint (one failing append leaves the others written). Returns one result per
+   * tape in order, and the arenas, for the caller to hand back.
+   * @param {{spanIds: string[]; arenas: ArrayBuffer[]; arenaLengths: number[]; chunks: Float64Array}} batch
    */
-  function appendMany(spanIds, blocks, blockCounts, byteLengths, timings, timingCounts) {
-    let at = 0;
-    let block = 0;
-    return spanIds.map((spanId, index) => {
-      const count = /** @type {number} */ (timingCounts[index]);
-      const blockCount = /** @type {number} */ (blockCounts[index]);
+  function appendTick({ spanIds, arenas, arenaLengths, chunks }) {
+    const tapes = spanIds.length;
+    const byteLengths = new Float64Array(tapes);
+    const chunkCounts = new Uint32Array(tapes);
+    for (let at = 0; at < chunks.length; at += 3) {
+      const tape = /** @type {number} */ (chunks[at]);
+      byteLengths[tape] += /** @type {number} */ (chunks[at + 2]);
+      chunkCounts[tape] += 1;
+    }
+    const byteStarts = new Float64Array(tapes);
+    const timingStarts = new Uint32Array(tapes);
+    let total = 0;
+    let timingTotal = 0;
+    for (let tape = 0; tape < tapes; tape++) {
+      byteStarts[tape] = total;
+      total += /** @type {number} */ (byteLengths[tape]);
+      timingStarts[tape] = timingTotal;
+      timingTotal += /** @type {number} */ (chunkCounts[tape]) * 2;
+    }
+    if (scratch.length < total) scratch = new Uint8Array(total * 2);
+    const timings = new Float64Array(timingTotal);
+    const bytePlaces = byteStarts.slice();
+    const timingPlaces = timingStarts.slice();
+    let arena = -1;
+    let view = new Uint8Array(0);
+    let arenaLength = 0;
+    let arenaAt = 0;
+    for (let at = 0; at < chunks.length; at += 3) {
+      const tape = /** @type {number} */ (chunks[at]);
+      let length = /** @type {number} */ (chunks[at + 2]);
+      timings[timingPlaces[tape]++] = /** @type {number} */ (chunks[at + 1]);
+      timings[timingPlaces[tape]++] = length;
+      while (length > 0) {
+        while (arenaAt === arenaLength) {
+          arena += 1;
+          if (arena >= arenas.length) {
+            throw coreError('INVALID_ARGUMENT', 'appendTick: the chunks hold more bytes than the arenas');
+          }
+          view = new Uint8Array(/** @type {ArrayBuffer} */ (arenas[arena]));
+          arenaLength = /** @type {number} */ (arenaLengths[arena]);
+          arenaAt = 0;
+        }
+        const take = Math.min(length, arenaLength - arenaAt);
+        scratch.set(view.subarray(arenaAt, arenaAt + take), bytePlaces[tape]);
+        bytePlaces[tape] += take;
+        arenaAt += take;
+        length -= take;
+      }
+    }
+    const results = spanIds.map((spanId, tape) => {
+      const start = /** @type {number} */ (byteStarts[tape]);
+      const timingStart = /** @type {number} */ (timingStarts[tape]);
       const segment = {
-        bytes: joinBlocks(blocks, block, blockCount, /** @type {number} */ (byteLengths[index])),
-        timings: timings.subarray(at, at + count),
+        bytes: scratch.subarray(start, start + /** @type {number} */ (byteLengths[tape])),
+        timings: timings.subarray(timingStart, timingStart + /** @type {number} */ (chunkCounts[tape]) * 2),
       };
-      at += count;
-      block += blockCount;
       return attempt({ op: 'append', args: [spanId, { segment, frame: true }] });
     });
-  }
-
-  /**
-   * `byteLength` bytes held in `blocks[start..start + count)`: the block itself, or the blocks
-   * joined in the scratch buffer (which the framer would copy shared memory into anyway).
-   * @param {Uint8Array[]} blocks @param {number} start @param {number} count
-   * @param {number} byteLength
-   */
-  function joinBlocks(blocks, start, count, byteLength) {
-    const first = /** @type {Uint8Array} */ (blocks[start]);
-    if (count === 1) return first.subarray(0, byteLength);
-    if (scratch.length < byteLength) scratch = new Uint8Array(byteLength * 2);
-    let offset = 0;
-    for (let each = start; each < start + count; each++) {
-      const piece = /** @type {Uint8Array} */ (blocks[each]);
-      const length = Math.min(piece.length, byteLength - offset);
-      scratch.set(piece.subarray(0, length), offset);
-      offset += length;
-    }
-    return scratch.subarray(0, byteLength);
+    return { results, arenas };
   }
 
   /**
@@ -988,8 +1008,8 @@ export function createTapeCore(db) {
         return put(args[0]);
       case 'append':
         return append(args[0], args[1]);
-      case 'appendMany':
-        return appendMany(args[0], args[1], args[2], args[3], args[4], args[5]);
+      case 'appendTick':
+        return appendTick(args[0]);
       case 'finish':
         return finish(args[0], args[1]);
       case 'get':

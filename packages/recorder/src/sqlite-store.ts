@@ -11,7 +11,7 @@ import type {
   TapeSummary,
 } from '@tapedeck/types';
 import { TapedeckError } from '@tapedeck/types';
-import { APPEND_RAW, APPEND_RAW_MANY, type AppendRaw, type AppendRawMany } from './internal.js';
+import { APPEND_RAW, APPEND_TICK, type AppendRaw, type AppendTick } from './internal.js';
 import {
   type BatchResult,
   type CoreOperation,
@@ -283,23 +283,28 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     );
   };
 
-  const appendRawMany: AppendRawMany = async (...args) => {
-    const results = await write<BatchResult[]>({ op: 'appendMany', args });
-    return results.map((result) =>
-      result.ok
-        ? (result.value as { events: number; dropped: number })
-        : toTapedeckError(result.error, path, 'append'),
-    );
-  };
+  // The tick's buffers are transferred to the writer thread, which transfers the arenas back.
+  const appendTick: AppendTick = (batch) =>
+    write<{ results: BatchResult[]; arenas: ArrayBuffer[] }>({ op: 'appendTick', args: [batch] }, [
+      ...batch.arenas,
+      batch.chunks.buffer,
+    ]).then(({ results, arenas }) => ({
+      results: results.map((result) =>
+        result.ok
+          ? (result.value as { events: number; dropped: number })
+          : toTapedeckError(result.error, path, 'append'),
+      ),
+      arenas,
+    }));
 
   const store: TapeStore & {
     [APPEND_RAW]: AppendRaw;
-    [APPEND_RAW_MANY]: AppendRawMany;
+    [APPEND_TICK]: AppendTick;
   } = {
     put: (tape: TapeHead | Tape) => write({ op: 'put', args: [tape] }),
     append,
     [APPEND_RAW]: appendRaw,
-    [APPEND_RAW_MANY]: appendRawMany,
+    [APPEND_TICK]: appendTick,
     finish: (spanId: string, finish: TapeFinish) => write({ op: 'finish', args: [spanId, finish] }),
     get: (id: string) => read<Tape | undefined>({ op: 'get', args: [id] }),
     list: (query: TapeListQuery = {}) =>

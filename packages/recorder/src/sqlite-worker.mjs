@@ -32,7 +32,13 @@ port.on(
     try {
       if (message.kind === 'write') {
         const results = core.runBatch(/** @type {any[]} */ (message.operations));
-        port.postMessage({ type: 'result', id: message.id, ok: true, value: results });
+        // A tick's arenas go back to the recorder (transferred) for its next ticks.
+        /** @type {ArrayBuffer[]} */
+        const transfer = [];
+        for (const result of results) {
+          if (result.ok && result.value?.arenas) transfer.push(...result.value.arenas);
+        }
+        port.postMessage({ type: 'result', id: message.id, ok: true, value: results }, transfer);
       } else {
         core.close();
         core = undefined;

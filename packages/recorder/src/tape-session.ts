@@ -8,17 +8,19 @@ import type {
   TapeStore,
 } from '@tapedeck/types';
 import { detectFamily, TapedeckError, toTapeEvent } from '@tapedeck/types';
-import { type ArenaPool, BLOCK_BYTES } from './arena-pool.js';
 import { type LearntKeys, learnStreamKeys } from './stream-keys.js';
+import type { Tick, TickTape } from './tick-batch.js';
 
 /** How many leading events are parsed as JSON to learn the tape's keys and family. */
 const KEY_SCAN_EVENTS = 16;
-/** The key parser reads a stream's bytes this many at a time, to stop soon after those events. */
-const KEY_SCAN_PIECE_BYTES = 4096;
+/**
+ * With a store that frames bytes itself, the key parser reads a private copy of at most this
+ * many leading bytes of a stream (what names a response comes first, and a stream that has not
+ * named itself by then is not going to).
+ */
+const KEY_SCAN_MAX_BYTES = 1024 * 1024;
 /** Unflushed bytes above which a stream flushes before the interval (bounds memory). */
 const EARLY_FLUSH_BYTES = 1024 * 1024;
-
-const NO_ARENA = new Uint8Array(new SharedArrayBuffer(0));
 
 /** What a session needs from the recorder that owns it. */
 export interface SessionHost {
@@ -32,8 +34,6 @@ export interface SessionHost {
     context: Record<string, unknown>,
   ): void;
   requestEarlyFlush(session: TapeSession): void;
-  /** Where raw-mode sessions take the buffers their bytes are gathered in. */
-  arenas: ArenaPool;
   onEnded(session: TapeSession, outcome: TapeOutcome): void;
   /**
    * Bytes every session of the recorder holds that the store has not taken yet (gathered, or
@@ -48,38 +48,30 @@ export interface SessionHost {
   /** A session stopped recording because the recorder's buffer budget was spent. */
   onDropped(session: TapeSession): void;
   /**
-   * Present when the store appends raw segments of many tapes in one call: queues this
-   * session's segment for the current tick's batch and returns the promise of that batch. The
-   * segment is `byteLength` bytes in `blocks` (every one full but the last), its chunks the
-   * first `timingsLength` numbers of `timings` (copied before this returns). The host calls
-   * {@link TapeSession.rawWritten} with the result and gives the blocks back to the pool once
-   * the batch has settled.
+   * Present when the store frames bytes itself and takes a whole flush tick of every stream in
+   * one call: a session copies each chunk into it, and the tick hands the store's answer to
+   * {@link TapeSession.rawWritten}.
    */
-  queueRaw?(
-    session: TapeSession,
-    blocks: Array<Uint8Array<SharedArrayBuffer>>,
-    byteLength: number,
-    timings: Float64Array,
-    timingsLength: number,
-  ): Promise<void>;
-  /** Sends the queued batch now (a session's later writes must follow its appends). */
-  submitRaw(): void;
+  tick?: Tick;
 }
 
 /**
  * One stream being recorded. The consumer's path only calls {@link TapeSession.onChunk}, which
  * copies the chunk and returns; parsing and store writes happen in {@link TapeSession.flush}.
  *
- * With a store that frames bytes itself (the SQLite store, on its writer thread) the session
- * parses only the first events, to learn the tape's family and keys, then just hands bytes on.
- * With any other store it frames every event here and appends them with their data.
+ * With a store that frames bytes itself (the SQLite store, on its writer thread) each chunk is
+ * copied into the recorder's {@link Tick}, and the session parses only the first events, to
+ * learn the tape's family and keys. With any other store it frames every event here and appends
+ * them with their data.
  */
 const TAIL_BYTES = 24;
 /** `data: [DONE]` (or `data:[DONE]`) and the blank line that dispatches it, at the very end. */
 const DONE_SENTINEL_END = /(?:^|[\r\n])data: ?\[DONE\](?:\r\n|\r|\n)(?:\r\n|\r|\n)$/;
 
-export class TapeSession {
+export class TapeSession implements TickTape {
   readonly spanId: string;
+  tickGeneration = -1;
+  tickIndex = 0;
   ended = false;
   /** Settles when every write issued so far has settled. */
   chain: Promise<void> = Promise.resolve();
@@ -94,26 +86,20 @@ export class TapeSession {
   private parser: SseParser | undefined;
   /** Why recording stopped before the stream ended, for the finish record. */
   private stoppedBecause: string | undefined;
+  /** Chunks not yet flushed; with a tick, private copies of the leading bytes for the key parser. */
   private pendingChunks: Array<{ offsetMs: number; bytes: Uint8Array }> = [];
-  /** Raw mode, until the keys are settled: `[offsetMs, start, end]` of each chunk in this flush's bytes. */
-  private keyChunkBounds: number[] = [];
+  /** With a tick: how many leading bytes were copied for the key parser. */
+  private keyScanBytes = 0;
   private pendingBytes = 0;
   private parsedEvents: TapeEvent[] = [];
   private firstEvents: Array<{ data: string; type: string }> = [];
   /** How many of {@link firstEvents} have been scanned for keys. */
   private keyEventsScanned = 0;
-  /** Set when the store frames events itself: the host batches this tape's bytes for it. */
-  private readonly queueRaw: SessionHost['queueRaw'];
-  /** The block being filled; `blocks` holds this flush's full ones before it. */
-  private arena: Uint8Array<SharedArrayBuffer> = NO_ARENA;
-  private blocks: Array<Uint8Array<SharedArrayBuffer>> = [];
+  /** Set when the store frames events itself: this tape's bytes go into the recorder's ticks. */
+  private readonly tick: Tick | undefined;
   /** True once the first chunk asked for an early flush, to learn the keys soon. */
   private keyScanRequested = false;
-  private arenaLength = 0;
-  /** `[offsetMs, byteLength]` per chunk since the last flush; reused from flush to flush. */
-  private timings = new Float64Array(16);
-  private timingsLength = 0;
-  /** In raw mode, true once the leading events told us what we need. */
+  /** With a tick, true once the leading events told us what we need. */
   private keysSettled = false;
   private droppedReported = 0;
   /** The stream's last few bytes, to tell a cancel after `[DONE]` from one mid-stream. */
@@ -132,8 +118,8 @@ export class TapeSession {
     this.host = host;
     this.spanId = head.spanId;
     this.family = head.family;
-    this.queueRaw = host.queueRaw?.bind(host);
-    if (this.queueRaw) host.arenas.open();
+    this.tick = host.tick;
+    this.tick?.open();
   }
 
   /** The parser of the leading events, made when the first chunk is flushed. */
@@ -143,7 +129,7 @@ export class TapeSession {
       // this parser only sees the first events (for keys); the store frames the rest.
       mode: 'framing',
       onEvent: (event) => {
-        if (!this.queueRaw) {
+        if (!this.tick) {
           this.parsedEvents.push(toTapeEvent(event, this.currentOffsetMs));
         }
         if (this.firstEvents.length < KEY_SCAN_EVENTS) {
@@ -183,42 +169,25 @@ export class TapeSession {
         { tapeId: this.spanId, byteOffset: this.host.maxTapeBytes },
       );
     }
-    if (this.queueRaw) {
-      // Into this flush's blocks, a new one from the pool whenever the last is full.
-      const flushStart = this.blocks.length * BLOCK_BYTES + this.arenaLength;
-      for (let from = 0; from < length; ) {
-        if (this.arenaLength === this.arena.length) {
-          if (this.arena !== NO_ARENA) this.blocks.push(this.arena);
-          this.arena = this.host.arenas.acquire();
-          this.arenaLength = 0;
-        }
-        const take = Math.min(length - from, this.arena.length - this.arenaLength);
-        this.arena.set(
-          take === bytes.byteLength ? bytes : bytes.subarray(from, from + take),
-          this.arenaLength,
-        );
-        this.arenaLength += take;
-        from += take;
+    if (this.tick) {
+      if (!this.failed) {
+        this.tick.add(this, bytes, length, offsetMs);
+        host.heldBytes += length;
       }
-      if (this.timingsLength + 2 > this.timings.length) {
-        const grown = new Float64Array(this.timings.length * 2);
-        grown.set(this.timings);
-        this.timings = grown;
-      }
-      this.timings[this.timingsLength++] = offsetMs;
-      this.timings[this.timingsLength++] = length;
-      if (!this.keysSettled) {
-        // Where the chunk lies in this flush's bytes: the key parser reads a copy of them.
-        this.keyChunkBounds.push(offsetMs, flushStart, flushStart + length);
+      this.bytes += length;
+      if (!this.keysSettled && this.keyScanBytes < KEY_SCAN_MAX_BYTES) {
+        const take = Math.min(length, KEY_SCAN_MAX_BYTES - this.keyScanBytes);
+        this.keyScanBytes += take;
+        this.pendingChunks.push({ offsetMs, bytes: bytes.slice(0, take) });
         if (!this.keyScanRequested) {
-          // Learn the keys soon, so the rest of the stream takes the plain path.
+          // Learn the keys soon, and write the head before the tick that carries the bytes.
           this.keyScanRequested = true;
-          this.host.requestEarlyFlush(this);
+          host.requestEarlyFlush(this);
         }
       }
-    } else {
-      this.pendingChunks.push({ offsetMs, bytes: bytes.slice(0, length) });
+      return;
     }
+    this.pendingChunks.push({ offsetMs, bytes: bytes.slice(0, length) });
     this.bytes += length;
     this.pendingBytes += length;
     host.heldBytes += length;
@@ -244,20 +213,12 @@ export class TapeSession {
   /** Parses what arrived since the last flush and queues the store writes. */
   flush(): void {
     const chunks = this.pendingChunks;
-    if (chunks.length === 0 && this.arenaLength === 0 && this.headWritten) return;
+    if (chunks.length === 0 && this.headWritten) return;
     if (chunks.length > 0) this.pendingChunks = [];
-    const bounds = this.keyChunkBounds;
-    if (bounds.length > 0) this.keyChunkBounds = [];
     const pendingBytes = this.pendingBytes;
     this.pendingBytes = 0;
     if (this.failed) {
       this.host.written(pendingBytes);
-      for (const block of this.blocks) this.host.arenas.release(block);
-      if (this.arena !== NO_ARENA) this.host.arenas.release(this.arena);
-      this.blocks = [];
-      this.arena = NO_ARENA;
-      this.arenaLength = 0;
-      this.timingsLength = 0;
       return;
     }
     try {
@@ -266,9 +227,8 @@ export class TapeSession {
         for (const chunk of chunks) {
           this.currentOffsetMs = chunk.offsetMs;
           this.parser.feed(chunk.bytes);
+          if (this.tick && this.firstEvents.length >= KEY_SCAN_EVENTS) break;
         }
-      } else if (!this.keysSettled && bounds.length > 0) {
-        this.scanForKeys(bounds);
       }
     } catch (error) {
       this.host.report('RECORDER_FAILURE', 'parsing the stream failed', error, {
@@ -280,46 +240,19 @@ export class TapeSession {
     this.appendParsed(chunks);
   }
 
-  /**
-   * Raw mode: feeds the key parser this flush's chunks (`[offsetMs, start, end]` in the arena)
-   * until it has seen the leading events it is for. It reads private copies of at most
-   * {@link KEY_SCAN_PIECE_BYTES} at a time (it may keep views of what it is fed, and the arena
-   * goes back to the pool), so a big chunk is not framed, or copied, past those events.
-   */
-  private scanForKeys(bounds: number[]): void {
-    this.parser ??= this.createKeyParser();
-    const parser = this.parser;
-    for (let index = 0; index < bounds.length; index += 3) {
-      this.currentOffsetMs = bounds[index] as number;
-      const end = bounds[index + 2] as number;
-      for (let start = bounds[index + 1] as number; start < end; start += KEY_SCAN_PIECE_BYTES) {
-        parser.feed(this.copyOfFlushBytes(start, Math.min(end, start + KEY_SCAN_PIECE_BYTES)));
-        if (this.firstEvents.length >= KEY_SCAN_EVENTS) return;
-      }
-    }
-  }
-
-  /** A private copy of this flush's bytes `[start, end)`, across its blocks. */
-  private copyOfFlushBytes(start: number, end: number): Uint8Array {
-    const copy = new Uint8Array(end - start);
-    for (let at = start; at < end; ) {
-      const index = Math.floor(at / BLOCK_BYTES);
-      const block = index < this.blocks.length ? this.blocks[index] : this.arena;
-      const offset = at - index * BLOCK_BYTES;
-      const take = Math.min(end - at, BLOCK_BYTES - offset);
-      copy.set((block as Uint8Array).subarray(offset, offset + take), at - start);
-      at += take;
-    }
-    return copy;
+  /** A tick carrying this tape's bytes is about to go to the store: the head goes first. */
+  beforeTick(): void {
+    if (!this.headWritten) this.flush();
   }
 
   /** Queues an append of `chunks` and the events parsed since the last one. */
   private appendParsed(chunks: Array<{ offsetMs: number; bytes: Uint8Array }>): void {
-    const queueRaw = this.queueRaw;
-    if (queueRaw) {
+    if (this.tick) {
+      // The bytes are in the tick already; the chunks here were copies for the key parser.
       if (
         !this.keysSettled &&
         (this.firstEvents.length >= KEY_SCAN_EVENTS ||
+          this.keyScanBytes >= KEY_SCAN_MAX_BYTES ||
           this.learnt.upstreamSpanId ||
           this.learnt.responseId)
       ) {
@@ -329,22 +262,8 @@ export class TapeSession {
         this.parser = undefined;
         this.firstEvents = [];
         this.keyEventsScanned = 0;
+        this.pendingChunks = [];
       }
-      // A block is taken only for bytes to go in it: no bytes, no blocks.
-      if (this.arenaLength === 0) return;
-      const blocks = this.blocks;
-      blocks.push(this.arena);
-      const byteLength = (blocks.length - 1) * BLOCK_BYTES + this.arenaLength;
-      const timingsLength = this.timingsLength;
-      this.blocks = [];
-      this.arena = NO_ARENA;
-      this.arenaLength = 0;
-      this.timingsLength = 0;
-      // Nothing else holds the blocks: the writer thread reads them from shared memory itself,
-      // joins them into one segment, and they return to the pool when that write has settled.
-      // The whole tick of every stream goes to the store as one call, which copies the timings
-      // out before this session writes them again.
-      this.chain = queueRaw(this, blocks, byteLength, this.timings, timingsLength);
       return;
     }
     const events = this.parsedEvents;
@@ -411,8 +330,8 @@ export class TapeSession {
       this.parser?.end();
     } catch {}
     this.appendParsed([]);
-    // The finish must reach the store after this tape's appends queued for the tick's batch.
-    this.host.submitRaw();
+    // The finish must reach the store after the tick that carries this tape's last bytes.
+    void this.tick?.submit();
     const durationMs = Math.max(0, this.host.now() - this.startedAt);
     if (this.stoppedBecause) outcome = 'incomplete';
     const finishError =
@@ -427,7 +346,7 @@ export class TapeSession {
         ...this.learnt,
       }),
     );
-    if (this.queueRaw) this.host.arenas.close();
+    this.tick?.close();
     this.host.onEnded(this, outcome);
   }
 
@@ -480,7 +399,7 @@ export class TapeSession {
         if (bytes > 0) this.host.written(bytes);
       }
     };
-    if (this.queueRaw) {
+    if (this.tick) {
       // The SQLite store applies calls in the order they are made, so writes are pipelined: a
       // whole flush tick of every stream reaches its writer thread as one batch.
       // Its replies come back in order too, so the newest write settling means all have.

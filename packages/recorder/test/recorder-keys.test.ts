@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BLOCK_BYTES } from '../src/arena-pool.js';
+import { ARENA_BYTES } from '../src/arena-pool.js';
 import { createRecorder, createSqliteStore } from '../src/index.js';
 import { concatBytes, expectSameBytes, readChunks, splitEvery, startUpstream } from './upstream.js';
 
@@ -67,28 +67,29 @@ describe('keys learnt from the leading events', () => {
     await store.close();
   });
 
-  it('are found in a first chunk that fills several blocks', async () => {
-    // One chunk of 60 KB, as a fast upstream or a proxy may deliver it: the only event that
-    // names the response crosses the end of the recorder's first block, and what follows names
-    // nothing, so the key must be read across the blocks.
-    const ping = (index: number, pad = 1020) =>
+  it('are found in a first chunk that runs across arenas', async () => {
+    // One chunk of ~300 KB, as a fast upstream or a proxy may deliver it: the only event that
+    // names the response crosses the end of the recorder's first arena, and what follows names
+    // nothing; the tape must keep the bytes whole and the key.
+    const ping = (index: number, pad = 20_000) =>
       `event: ping\ndata: {"type":"ping","index":${index},"pad":"${'x'.repeat(pad)}"}\n\n`;
     // The sample's own response.created, with an id no other event has.
     const created = `${new TextDecoder()
       .decode(sample)
       .split('\n\n')
       .find((block) => block.startsWith('event: response.created'))!
-      .replace('resp_01JD8Z3K4Q', 'resp_across_blocks')}\n\n`;
-    // Pings, the last padded so that the created event starts 100 bytes before the end of the
-    // first block.
+      .replace('resp_01JD8Z3K4Q', 'resp_across_arenas')}\n\n`;
+    // Pings (fewer than the 16 leading events read for keys), the last padded so that the
+    // created event starts 100 bytes before the end of the first arena.
     let pings = '';
-    while (pings.length + 2 * ping(0).length < BLOCK_BYTES) pings += ping(pings.length);
-    const head = pings + ping(0, BLOCK_BYTES - 100 - pings.length - ping(0, 0).length);
+    while (pings.length + 2 * ping(0).length < ARENA_BYTES) pings += ping(pings.length);
+    const head = pings + ping(0, ARENA_BYTES - 100 - pings.length - ping(0, 0).length);
     const text = head + created + Array.from({ length: 40 }, (_, index) => ping(index)).join('');
     const bytes = encoder.encode(text);
-    expect(head.length).toBeLessThan(BLOCK_BYTES);
-    expect(head.length + created.length).toBeGreaterThan(BLOCK_BYTES);
-    const store = createSqliteStore({ path: join(directory, 'blocks.sqlite') });
+    expect(head.length).toBeLessThan(ARENA_BYTES);
+    expect(head.length + created.length).toBeGreaterThan(ARENA_BYTES);
+    expect(head.split('event: ping').length - 1).toBeLessThan(16);
+    const store = createSqliteStore({ path: join(directory, 'arenas.sqlite') });
     const errors: unknown[] = [];
     const recorder = createRecorder({ store, onError: (error) => errors.push(error) });
     const oneChunk: typeof fetch = async () =>
@@ -107,8 +108,8 @@ describe('keys learnt from the leading events', () => {
     });
     expectSameBytes(concatBytes(await readChunks(response.body)), bytes);
     await recorder.close();
-    const tape = await store.get('resp_across_blocks');
-    expect(tape).toMatchObject({ family: 'openresponses', responseId: 'resp_across_blocks' });
+    const tape = await store.get('resp_across_arenas');
+    expect(tape).toMatchObject({ family: 'openresponses', responseId: 'resp_across_arenas' });
     expectSameBytes(tape!.raw, bytes);
     expect(errors).toEqual([]);
     await store.close();

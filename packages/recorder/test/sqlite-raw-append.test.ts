@@ -3,12 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../src/index.js';
-import {
-  APPEND_RAW,
-  APPEND_RAW_MANY,
-  type AppendRaw,
-  type AppendRawMany,
-} from '../src/internal.js';
+import { APPEND_RAW, APPEND_TICK, type AppendRaw, type AppendTick } from '../src/internal.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'tapedeck-raw-append-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -71,12 +66,10 @@ describe('the SQLite store framing raw segments on its writer thread', () => {
     await store.close();
   });
 
-  it('appends many tapes in one call like one call per tape, and one failing append leaves the others written', async () => {
+  it('appends a tick of many tapes like one call per tape, and one failing append leaves the others written', async () => {
     const store = createSqliteStore({ path: join(directory, 'batch.sqlite') });
     const appendRaw = (store as unknown as { [APPEND_RAW]: AppendRaw })[APPEND_RAW];
-    const appendRawMany = (store as unknown as { [APPEND_RAW_MANY]: AppendRawMany })[
-      APPEND_RAW_MANY
-    ];
+    const appendTick = (store as unknown as { [APPEND_TICK]: AppendTick })[APPEND_TICK];
     const encoder = new TextEncoder();
     const pieces = ['event: a\ndata: 1\n\ndata: tw', 'o\r\n\r\n: c\ndata: 3\r\r', 'data: 4\n\n'];
     const one = ['3333333333333333', '4444444444444444'];
@@ -84,28 +77,48 @@ describe('the SQLite store framing raw segments on its writer thread', () => {
     for (const id of [...one, ...many]) await store.put(head(id));
     for (const [round, piece] of pieces.entries()) {
       const bytes = encoder.encode(piece);
-      const timings = [round, bytes.byteLength];
+      const half = Math.floor(bytes.byteLength / 2);
+      const timings = [round, half, round + 1, bytes.byteLength - half];
       for (const id of one)
         await appendRaw(id, {
           segment: { bytes, timings: Float64Array.from(timings) },
           owned: false,
         });
-      // The middle tape does not exist; the shared segment carries 8 bytes past its end.
-      const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength + 8));
-      shared.set(bytes);
-      shared.fill(0x78, bytes.byteLength);
-      const results = await appendRawMany(
-        [many[0]!, 'ffffffffffffffff', many[1]!],
-        [shared, bytes, bytes],
-        [1, 1, 1],
-        [bytes.byteLength, bytes.byteLength, bytes.byteLength],
-        Float64Array.from([...timings, ...timings, ...timings]),
-        [2, 2, 2],
-      );
+      // The same two chunks per tape, interleaved with the other tapes' (the middle tape does
+      // not exist); all of them end to end across three arenas, cut where no chunk ends, each
+      // followed by bytes past its used length.
+      const parts = [bytes.subarray(0, half), bytes.subarray(half)];
+      const laid = new Uint8Array(bytes.byteLength * 3);
+      const chunks: number[] = [];
+      let at = 0;
+      for (const [index, part] of parts.entries()) {
+        for (const tape of [0, 1, 2]) {
+          laid.set(part, at);
+          at += part.byteLength;
+          chunks.push(tape, round + index, part.byteLength);
+        }
+      }
+      const cuts = [0, half + 1, 2 * bytes.byteLength + 1, laid.byteLength];
+      const arenas = cuts.slice(1).map((end, index) => {
+        const arena = new Uint8Array(end - cuts[index]! + 8).fill(0x78);
+        arena.set(laid.subarray(cuts[index]!, end));
+        return arena.buffer;
+      });
+      const arenaLengths = cuts.slice(1).map((end, index) => end - cuts[index]!);
+      const sizes = arenas.map((arena) => arena.byteLength);
+      const { results, arenas: returned } = await appendTick({
+        spanIds: [many[0]!, 'ffffffffffffffff', many[1]!],
+        arenas,
+        arenaLengths,
+        chunks: Float64Array.from(chunks),
+      });
       expect(results[0]).toEqual(results[2]);
       expect(results[0]).not.toBeInstanceOf(Error);
       expect(results[1]).toBeInstanceOf(Error);
       expect((results[1] as Error).message).toContain('ffffffffffffffff');
+      // The arenas went to the writer thread and came back.
+      expect(arenas.map((arena) => arena.byteLength)).toEqual([0, 0, 0]);
+      expect(returned.map((arena) => arena.byteLength)).toEqual(sizes);
     }
     for (const id of [...one, ...many])
       await store.finish(id, { outcome: 'complete', durationMs: 3 });
