@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArenaPool, ARENA_BYTES } from './arena-pool.js';
+import { ARENA_BYTES, ArenaPool } from './arena-pool.js';
 
 describe('ArenaPool', () => {
   it('hands out plain (transferable) arenas of one size', () => {

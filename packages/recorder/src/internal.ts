@@ -53,7 +53,10 @@ export interface TickBatch {
  */
 export type AppendTick = (
   batch: TickBatch,
-) => Promise<{ results: Array<{ events: number; dropped: number } | Error>; arenas: ArrayBuffer[] }>;
+) => Promise<{
+  results: Array<{ events: number; dropped: number } | Error>;
+  arenas: ArrayBuffer[];
+}>;
 
 /**
  * Events packed for a cheap trip to the writer thread: per event, six numbers (index, offsetMs,

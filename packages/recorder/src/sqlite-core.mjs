@@ -973,7 +973,10 @@ export function createTapeCore(db) {
         while (arenaAt === arenaLength) {
           arena += 1;
           if (arena >= arenas.length) {
-            throw coreError('INVALID_ARGUMENT', 'appendTick: the chunks hold more bytes than the arenas');
+            throw coreError(
+              'INVALID_ARGUMENT',
+              'appendTick: the chunks hold more bytes than the arenas',
+            );
           }
           view = new Uint8Array(/** @type {ArrayBuffer} */ (arenas[arena]));
           arenaLength = /** @type {number} */ (arenaLengths[arena]);
@@ -991,7 +994,10 @@ export function createTapeCore(db) {
       const timingStart = /** @type {number} */ (timingStarts[tape]);
       const segment = {
         bytes: scratch.subarray(start, start + /** @type {number} */ (byteLengths[tape])),
-        timings: timings.subarray(timingStart, timingStart + /** @type {number} */ (chunkCounts[tape]) * 2),
+        timings: timings.subarray(
+          timingStart,
+          timingStart + /** @type {number} */ (chunkCounts[tape]) * 2,
+        ),
       };
       return attempt({ op: 'append', args: [spanId, { segment, frame: true }] });
     });

@@ -177,8 +177,7 @@ export class Tick {
         for (const arena of arenas) this.pool.release(arena);
         answered(results);
       },
-      (error: unknown) =>
-        answered(error instanceof Error ? error : new Error(String(error))),
+      (error: unknown) => answered(error instanceof Error ? error : new Error(String(error))),
     );
     return this.last;
   }
@@ -188,4 +187,3 @@ export class Tick {
     return this.pool.heldBytes;
   }
 }
-

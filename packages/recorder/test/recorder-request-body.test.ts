@@ -35,4 +35,43 @@ describe('recorded request bodies', () => {
     const seen = upstream.requests.slice(-2).map((request) => request.body);
     expect(seen[0]).toBe(seen[1]);
   });
+
+  // fetch given a Request copies it and pipes its body through another stream; the caller's own
+  // arguments cost nothing more, and can be sent again when the body is a string or absent.
+  it("hands the wrapped fetch the caller's own arguments when they can be sent again, else a Request", async () => {
+    const store = createMemoryStore();
+    const recorder = createRecorder({ store });
+    const received: Array<[RequestInfo | URL, RequestInit | undefined]> = [];
+    const recordedFetch = recorder.wrap((input, init) => {
+      received.push([input, init]);
+      return fetch(input, init);
+    });
+    const url = `${upstream.url}/v2/call/stream`;
+    const stringInit = {
+      method: 'POST',
+      headers: { accept: 'text/event-stream' },
+      body: '{"a":1}',
+    };
+    await readChunks((await recordedFetch(url, stringInit)).body);
+    const streamBody = new Blob(['{"a":1}']).stream();
+    await readChunks(
+      (
+        await recordedFetch(url, {
+          method: 'POST',
+          headers: { accept: 'text/event-stream' },
+          body: streamBody,
+          duplex: 'half',
+        } as RequestInit)
+      ).body,
+    );
+    await recorder.close();
+    expect(received[0]).toEqual([url, stringInit]);
+    expect(received[1]![0]).toBeInstanceOf(Request);
+    const { tapes } = await store.list({ order: 'asc' });
+    expect(tapes.map((tape) => tape.request.body)).toEqual(['{"a":1}', '{"a":1}']);
+    expect(upstream.requests.slice(-2).map((request) => request.body)).toEqual([
+      '{"a":1}',
+      '{"a":1}',
+    ]);
+  });
 });
