@@ -51,9 +51,7 @@ export interface TickBatch {
  * resolves with, or the error that tape's append failed with), and the arenas, handed back for
  * reuse.
  */
-export type AppendTick = (
-  batch: TickBatch,
-) => Promise<{
+export type AppendTick = (batch: TickBatch) => Promise<{
   results: Array<{ events: number; dropped: number } | Error>;
   arenas: ArrayBuffer[];
 }>;
