@@ -19,6 +19,8 @@ const KEY_SCAN_EVENTS = 16;
  * named itself by then is not going to).
  */
 const KEY_SCAN_MAX_BYTES = 1024 * 1024;
+/** The key parser reads the leading bytes this many at a time, to stop soon after what it needs. */
+const KEY_SCAN_PIECE_BYTES = 4096;
 /** Unflushed bytes above which a stream flushes before the interval (bounds memory). */
 const EARLY_FLUSH_BYTES = 1024 * 1024;
 
@@ -224,10 +226,12 @@ export class TapeSession implements TickTape {
     try {
       if (!this.keysSettled && chunks.length > 0) {
         this.parser ??= this.createKeyParser();
-        for (const chunk of chunks) {
-          this.currentOffsetMs = chunk.offsetMs;
-          this.parser.feed(chunk.bytes);
-          if (this.tick && this.firstEvents.length >= KEY_SCAN_EVENTS) break;
+        if (this.tick) this.scanForKeys(chunks);
+        else {
+          for (const chunk of chunks) {
+            this.currentOffsetMs = chunk.offsetMs;
+            this.parser.feed(chunk.bytes);
+          }
         }
       }
     } catch (error) {
@@ -238,6 +242,33 @@ export class TapeSession implements TickTape {
     this.learnKeys();
     this.writeHeadOnce();
     this.appendParsed(chunks);
+  }
+
+  /**
+   * With a tick: feeds the key parser copies of the leading bytes {@link KEY_SCAN_PIECE_BYTES}
+   * at a time, and stops once the keys are found or the leading events seen (a chunk that holds
+   * hundreds of events is not framed past them).
+   */
+  private scanForKeys(chunks: Array<{ offsetMs: number; bytes: Uint8Array }>): void {
+    const parser = this.parser as SseParser;
+    for (const { offsetMs, bytes } of chunks) {
+      this.currentOffsetMs = offsetMs;
+      for (let start = 0; start < bytes.byteLength; start += KEY_SCAN_PIECE_BYTES) {
+        parser.feed(
+          start === 0 && bytes.byteLength <= KEY_SCAN_PIECE_BYTES
+            ? bytes
+            : bytes.subarray(start, start + KEY_SCAN_PIECE_BYTES),
+        );
+        this.learnKeys();
+        if (
+          this.firstEvents.length >= KEY_SCAN_EVENTS ||
+          this.learnt.upstreamSpanId ||
+          this.learnt.responseId
+        ) {
+          return;
+        }
+      }
+    }
   }
 
   /** A tick carrying this tape's bytes is about to go to the store: the head goes first. */
