@@ -1,10 +1,12 @@
-import { ArenaPool } from './arena-pool.js';
+import { ARENA_BYTES, ArenaPool } from './arena-pool.js';
 import type { AppendTick } from './internal.js';
 
 /** Bytes gathered in one tick above which it goes to the store before the flush interval. */
 const SUBMIT_BYTES = 4 * 1024 * 1024;
 
 const NO_ARENA = new Uint8Array(0);
+/** What is left in the arena being filled at a submit is copied out when this small or smaller. */
+const SMALL_TAIL_BYTES = ARENA_BYTES / 4;
 
 /** What a tick needs of a tape being recorded. */
 export interface TickTape {
@@ -141,9 +143,16 @@ export class Tick {
       }
     }
     if (this.arenaLength > 0) {
-      this.arenas.push(this.arena.buffer as ArrayBuffer);
+      if (this.arenaLength <= SMALL_TAIL_BYTES) {
+        // A few bytes (a stream that ended mid-tick sends what the tick holds) travel as a copy,
+        // and the arena stays to be filled again: otherwise every such end would send a whole
+        // arena, and a thousand streams ending one by one would hold a thousand of them.
+        this.arenas.push(this.arena.slice(0, this.arenaLength).buffer);
+      } else {
+        this.arenas.push(this.arena.buffer as ArrayBuffer);
+        this.arena = NO_ARENA;
+      }
       this.arenaLengths.push(this.arenaLength);
-      this.arena = NO_ARENA;
       this.arenaLength = 0;
     }
     const bytes = this.bytes;

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { ARENA_BYTES } from './arena-pool.js';
+import type { TickBatch } from './internal.js';
+import { Tick, type TickTape } from './tick-batch.js';
+
+const tape = (spanId: string, log: string[]): TickTape & { results: unknown[] } => ({
+  spanId,
+  tickGeneration: -1,
+  tickIndex: 0,
+  results: [],
+  beforeTick() {
+    log.push(`head ${spanId}`);
+  },
+  rawWritten(result) {
+    this.results.push(result);
+  },
+});
+
+/** Each tape's bytes and `[offsetMs, byteLength]` pairs, as the writer thread rebuilds them. */
+function split(batch: TickBatch) {
+  const laid = new Uint8Array(batch.arenaLengths.reduce((sum, length) => sum + length, 0));
+  let at = 0;
+  batch.arenas.forEach((arena, index) => {
+    laid.set(new Uint8Array(arena, 0, batch.arenaLengths[index]), at);
+    at += batch.arenaLengths[index]!;
+  });
+  const tapes = batch.spanIds.map(() => ({ bytes: [] as number[], timings: [] as number[] }));
+  at = 0;
+  for (let row = 0; row < batch.chunks.length; row += 3) {
+    const [index, offsetMs, length] = [...batch.chunks.subarray(row, row + 3)] as number[];
+    for (const byte of laid.subarray(at, at + length!)) tapes[index!]!.bytes.push(byte);
+    tapes[index!]!.timings.push(offsetMs!, length!);
+    at += length!;
+  }
+  return tapes;
+}
+
+function fill(length: number, seed: number) {
+  return Uint8Array.from({ length }, (_, index) => (index * 31 + seed) % 251);
+}
+
+describe('Tick', () => {
+  it("lays every tape's chunks end to end, writes heads first, and hands each tape its answer", async () => {
+    const log: string[] = [];
+    const batches: TickBatch[] = [];
+    const written: number[] = [];
+    const tick = new Tick({
+      appendTick: async (batch) => {
+        log.push('append');
+        batches.push(batch);
+        return {
+          results: batch.spanIds.map((_, index) => ({ events: index, dropped: 0 })),
+          arenas: batch.arenas,
+        };
+      },
+      written: (bytes) => written.push(bytes),
+      onError: (error) => {
+        throw error;
+      },
+    });
+    tick.open();
+    const a = tape('a', log);
+    const b = tape('b', log);
+    const chunks = [fill(10, 1), fill(ARENA_BYTES, 2), fill(7, 3), fill(5, 4)];
+    tick.add(a, chunks[0]!, 10, 1);
+    // Longer than what is left in the first arena: it runs on into the next.
+    tick.add(b, chunks[1]!, ARENA_BYTES, 2);
+    tick.add(a, chunks[2]!, 7, 3);
+    // Only the first 3 bytes are recorded (a tape at its byte limit).
+    tick.add(b, chunks[3]!, 3, 4);
+    await tick.submit();
+    expect(log).toEqual(['head a', 'head b', 'append']);
+    const [batch] = batches;
+    expect(batch!.spanIds).toEqual(['a', 'b']);
+    expect(batch!.arenaLengths).toEqual([ARENA_BYTES, 20]);
+    const [first, second] = split(batch!);
+    expect(first).toEqual({ bytes: [...chunks[0]!, ...chunks[2]!], timings: [1, 10, 3, 7] });
+    expect(second).toEqual({
+      bytes: [...chunks[1]!, ...chunks[3]!.subarray(0, 3)],
+      timings: [2, ARENA_BYTES, 4, 3],
+    });
+    expect(a.results).toEqual([{ events: 0, dropped: 0 }]);
+    expect(b.results).toEqual([{ events: 1, dropped: 0 }]);
+    expect(written).toEqual([ARENA_BYTES + 20]);
+    // The full arena came back for reuse; the small tail travelled as a copy.
+    expect(tick.heldArenaBytes).toBe(ARENA_BYTES);
+    expect(batch!.arenas[1]!.byteLength).toBe(20);
+  });
+
+  it('keeps filling the arena whose small tail it sent, and a later tick does not disturb an earlier one', async () => {
+    const batches: TickBatch[] = [];
+    const settle: Array<() => void> = [];
+    const tick = new Tick({
+      appendTick: (batch) => {
+        batches.push(batch);
+        return new Promise((resolve) =>
+          settle.push(() => resolve({ results: [{ events: 0, dropped: 0 }], arenas: [] })),
+        );
+      },
+      written: () => {},
+      onError: (error) => {
+        throw error;
+      },
+    });
+    tick.open();
+    const a = tape('a', []);
+    tick.add(a, fill(100, 5), 100, 0);
+    const firstSent = tick.submit();
+    // The next tick writes over the arena's first bytes while the first is still in flight.
+    tick.add(a, fill(100, 6), 100, 1);
+    const secondSent = tick.submit();
+    expect(split(batches[0]!)[0]!.bytes).toEqual([...fill(100, 5)]);
+    expect(split(batches[1]!)[0]!.bytes).toEqual([...fill(100, 6)]);
+    for (const each of settle) each();
+    await Promise.all([firstSent, secondSent]);
+    expect(a.results).toHaveLength(2);
+  });
+
+  it('tells every tape of a tick the error when the store fails it', async () => {
+    const tick = new Tick({
+      appendTick: async () => {
+        throw new Error('disk full');
+      },
+      written: () => {},
+      onError: (error) => {
+        throw error;
+      },
+    });
+    tick.open();
+    const a = tape('a', []);
+    const b = tape('b', []);
+    tick.add(a, fill(4, 1), 4, 0);
+    tick.add(b, fill(4, 2), 4, 0);
+    await tick.submit();
+    expect([a.results, b.results].map((results) => String(results[0]))).toEqual([
+      'Error: disk full',
+      'Error: disk full',
+    ]);
+    // Nothing to send: no call.
+    await tick.submit();
+  });
+});
