@@ -133,6 +133,40 @@ function plainStringBody(body: unknown): string | undefined {
   return body;
 }
 
+/** What a request says about itself, as far as the recorder reads it. */
+interface Outgoing {
+  method: string;
+  url: string;
+  headers: Headers;
+}
+
+/** `DELETE`, `GET`, `HEAD`, `OPTIONS`, `POST` and `PUT` in any case are upper-cased (Fetch spec). */
+const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+
+/**
+ * The method, URL and headers `new Request(input, init)` would have, for an absolute URL and a
+ * string body or none: the URL as WHATWG parses it, the method normalized, and the content type
+ * a string body is sent with when none is given. Undefined when only a Request can tell (a
+ * relative URL, a bad header): the caller builds one.
+ */
+function describeOutgoing(
+  input: string | URL,
+  init: RequestInit | undefined,
+): Outgoing | undefined {
+  try {
+    const url = new URL(input).href;
+    const given = init?.method ?? 'GET';
+    const upper = given.toUpperCase();
+    const headers = new Headers(init?.headers);
+    if (typeof init?.body === 'string' && !headers.has('content-type')) {
+      headers.set('content-type', 'text/plain;charset=UTF-8');
+    }
+    return { method: NORMALIZED_METHODS.has(upper) ? upper : given, url, headers };
+  } catch {
+    return undefined;
+  }
+}
+
 function modelOf(body: string | null): string | undefined {
   if (!body?.includes('"model"')) return undefined;
   try {
@@ -293,10 +327,14 @@ export function createRecorder({
    * when the caller passed it as a string: reading a clone of the request costs two more
    * streams per request.
    */
-  const decide = async (request: Request, bodyText?: string): Promise<Decision | undefined> => {
+  const decide = async (
+    request: Request | Outgoing,
+    bodyText?: string,
+  ): Promise<Decision | undefined> => {
     if (closed) return undefined;
     try {
-      if (filter && !filter(request)) {
+      // Without a Request there is no filter (see recordedFetch).
+      if (filter && request instanceof Request && !filter(request)) {
         counters.skipped += 1;
         return undefined;
       }
@@ -307,7 +345,11 @@ export function createRecorder({
       const startedAt = now();
       const keys = tapeKeys(usedSpanIds);
       const body =
-        bodyText !== undefined ? bodyText : request.body ? await request.clone().text() : null;
+        bodyText !== undefined
+          ? bodyText
+          : request instanceof Request && request.body
+            ? await request.clone().text()
+            : null;
       return {
         startedAt,
         keys,
@@ -503,6 +545,30 @@ export function createRecorder({
       if (closed || (input instanceof Request && ownRequests.has(input))) {
         return fetchImpl(input, init);
       }
+      // The caller's own arguments go on when they can be sent again (no body, or a string):
+      // fetch given a Request copies it, piping its body through a second stream (about 65 µs
+      // a request). An installed interceptor must see the marked Request instead.
+      const body = init?.body;
+      const resendable =
+        installedInterceptors === 0 &&
+        !(input instanceof Request) &&
+        (body === undefined || body === null || typeof body === 'string');
+      if (resendable && !filter) {
+        // Nothing needs a Request either: what it would say is read off the arguments.
+        const bodyText = typeof body === 'string' ? plainStringBody(body) : undefined;
+        const outgoing =
+          typeof body === 'string' && bodyText === undefined
+            ? undefined
+            : describeOutgoing(input, init);
+        if (outgoing) {
+          const decision = await decide(outgoing, bodyText);
+          return recordFetchResponse(
+            decision,
+            await fetchImpl(input, init),
+            init?.signal ?? undefined,
+          );
+        }
+      }
       let request: Request;
       try {
         request = new Request(input, init);
@@ -513,15 +579,7 @@ export function createRecorder({
       const bodyText =
         !(input instanceof Request) && request.body ? plainStringBody(init?.body) : undefined;
       const decision = await decide(request, bodyText);
-      // The caller's own arguments go on when they can be sent again (no body, or a string):
-      // fetch given a Request copies it, piping its body through a second stream (about 65 µs
-      // a request). An installed interceptor must see the marked Request instead.
-      const body = init?.body;
-      if (
-        installedInterceptors === 0 &&
-        !(input instanceof Request) &&
-        (body === undefined || body === null || typeof body === 'string')
-      ) {
+      if (resendable) {
         return recordFetchResponse(decision, await fetchImpl(input, init), request.signal);
       }
       ownRequests.add(request);

@@ -74,4 +74,63 @@ describe('recorded request bodies', () => {
       '{"a":1}',
     ]);
   });
+
+  // With no filter the recorder reads the request off the caller's arguments, without building
+  // a Request: what it records must be what a Request of the same arguments says.
+  it.each<[string, (base: string) => [string | URL, RequestInit]]>([
+    [
+      'a URL object, a lower-case method',
+      (base) => [
+        new URL(`${base}?q=1`),
+        { method: 'post', headers: { accept: 'text/event-stream' }, body: '{"stream":true}' },
+      ],
+    ],
+    [
+      'a URL to normalize',
+      (base) => [
+        `${base.toUpperCase().replace('HTTP://', 'http://')}/./x/../v2/call/stream?q=a b&é=1#frag`,
+        { method: 'POST', body: '{"stream":true}' },
+      ],
+    ],
+    [
+      'a method kept as given, headers as pairs',
+      (base) => [
+        base,
+        {
+          method: 'patch',
+          headers: [
+            ['Accept', 'text/event-stream'],
+            ['X-Trace', 'a, b'],
+          ],
+          body: '{}',
+        },
+      ],
+    ],
+    [
+      'its own content type',
+      (base) => [
+        base,
+        {
+          method: 'POST',
+          headers: new Headers({ 'content-type': 'application/json', accept: 'text/event-stream' }),
+          body: '{}',
+        },
+      ],
+    ],
+    ['no body', (base) => [base, { headers: { accept: 'text/event-stream' } }]],
+  ])('records %s as a Request of the same arguments would', async (_name, make) => {
+    const store = createMemoryStore();
+    const recorder = createRecorder({ store });
+    const [input, init] = make(`${upstream.url}/v2/call/stream`);
+    await readChunks((await recorder.fetch(input, init)).body);
+    await readChunks((await recorder.fetch(new Request(input, init))).body);
+    await recorder.close();
+    const { tapes } = await store.list({ order: 'asc' });
+    expect(tapes).toHaveLength(2);
+    const [fromArguments, fromRequest] = tapes.map((tape) => tape.request);
+    expect(fromArguments).toEqual(fromRequest);
+    const [sentByArguments, sentByRequest] = upstream.requests.slice(-2);
+    expect(sentByArguments?.method).toBe(sentByRequest?.method);
+    expect(sentByArguments?.headers['content-type']).toBe(sentByRequest?.headers['content-type']);
+  });
 });
