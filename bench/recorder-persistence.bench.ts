@@ -3,8 +3,9 @@
 // - anchor: better-sqlite3 on the calling thread, one row per event (raw bytes + parsed fields),
 //   one transaction per batch, the classic layout;
 // - tapedeck `store.append` (the public TapeStore API, events carry their data);
-// - tapedeck as the recorder writes (bytes only: the writer thread finds the events itself and
-//   reads their data back from the raw bytes when a tape is read).
+// - tapedeck as the recorder writes: bytes only, every tape's batch in one tick (copied end to
+//   end into pooled arenas, which travel to the writer thread and come back); the writer thread
+//   finds the events itself and reads their data back from the raw bytes when a tape is read.
 // Run: npx -y pnpm@10.34.9 --filter @tapedeck/recorder... build && node bench/run.mjs recorder-persistence
 
 import { randomBytes } from 'node:crypto';
@@ -12,8 +13,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ARENA_BYTES } from '../packages/recorder/dist/arena-pool.js';
 import { createSqliteStore } from '../packages/recorder/dist/index.js';
-import { APPEND_RAW } from '../packages/recorder/dist/internal.js';
+import { APPEND_TICK, type AppendTick } from '../packages/recorder/dist/internal.js';
 import type { TapeEvent } from '../packages/types/dist/index.js';
 
 const Database = createRequire(import.meta.url)(
@@ -110,26 +112,47 @@ async function tapedeck(packed: boolean) {
   const store = createSqliteStore({
     path: join(directory, packed ? 'packed.sqlite' : 'public.sqlite'),
   });
-  const appendRaw = (
-    store as unknown as Record<
-      symbol,
-      (
-        spanId: string,
-        data: { chunks: Array<{ offsetMs: number; bytes: Uint8Array }> },
-      ) => Promise<unknown>
-    >
-  )[APPEND_RAW]!;
+  const appendTick = (store as unknown as Record<symbol, AppendTick>)[APPEND_TICK]!;
   const started = performance.now();
   const spanIds = Array.from({ length: TAPES }, () => randomBytes(8).toString('hex'));
   await Promise.all(spanIds.map((spanId) => store.put(head(spanId))));
+  const pool: ArrayBuffer[] = [];
   for (const batch of batches) {
-    const writes = spanIds.map((spanId) => {
-      const chunks = [{ offsetMs: 1, bytes: batch.bytes }];
-      if (!packed) return store.append(spanId, { chunks, events: batch.events });
-      // What the recorder hands over: bytes only.
-      return appendRaw(spanId, { chunks });
+    if (!packed) {
+      await Promise.all(
+        spanIds.map((spanId) =>
+          store.append(spanId, {
+            chunks: [{ offsetMs: 1, bytes: batch.bytes }],
+            events: batch.events,
+          }),
+        ),
+      );
+      continue;
+    }
+    // What the recorder hands over: every tape's bytes of the tick, end to end in arenas.
+    const arenas: ArrayBuffer[] = [];
+    const arenaLengths: number[] = [];
+    let arena = new Uint8Array(0);
+    let used = 0;
+    const chunks = new Float64Array(TAPES * 3);
+    spanIds.forEach((_, tape) => {
+      for (let from = 0; from < batch.bytes.byteLength; ) {
+        if (used === arena.byteLength) {
+          if (arena.byteLength > 0) arenaLengths.push(used);
+          arena = new Uint8Array(pool.pop() ?? new ArrayBuffer(ARENA_BYTES));
+          arenas.push(arena.buffer);
+          used = 0;
+        }
+        const take = Math.min(batch.bytes.byteLength - from, arena.byteLength - used);
+        arena.set(batch.bytes.subarray(from, from + take), used);
+        used += take;
+        from += take;
+      }
+      chunks.set([tape, 1, batch.bytes.byteLength], tape * 3);
     });
-    await Promise.all(writes);
+    arenaLengths.push(used);
+    const written = await appendTick({ spanIds, arenas, arenaLengths, chunks });
+    pool.push(...written.arenas);
   }
   const seconds = (performance.now() - started) / 1000;
   const stats = await store.stats();
