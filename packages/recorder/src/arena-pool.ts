@@ -16,10 +16,11 @@ export const ARENA_BYTES = 256 * 1024;
  * as often as without the recorder (100 concurrent streams: 7 instead of 3 per 5 runs). A
  * pooled one is already mapped and allocates nothing.
  *
- * Arenas are plain ArrayBuffers (a copy into shared memory takes V8's slower, tear-free path):
- * they are transferred to the SQLite writer thread with the tick's batch and transferred back
- * when it has been written, then released here. A second after the last stream ends the pool
- * lets go of everything, so the memory returns once recording stops.
+ * Arenas are plain ArrayBuffers: they are transferred to the SQLite writer thread with the
+ * tick's batch and transferred back when it has been written, then released here. (Shared
+ * arenas the writer reads in place cost both threads more CPU in paired runs.) A second after
+ * the last stream ends the pool lets go of everything, so the memory returns once recording
+ * stops.
  */
 export class ArenaPool {
   private readonly free: ArrayBuffer[] = [];
@@ -30,8 +31,8 @@ export class ArenaPool {
   private readonly schedule: (callback: () => void, delayMs: number) => void;
 
   /**
-   * @param idleMs - how long the pool keeps its blocks once no stream uses it: the next burst
-   *   of streams finds them mapped (new shared memory costs its pages again).
+   * @param idleMs - how long the pool keeps its arenas once no stream uses it: the next burst
+   *   of streams finds them mapped (new memory costs its pages again).
    * @param schedule - the timer (tests inject one); the default does not keep the process alive.
    */
   constructor({
@@ -85,7 +86,7 @@ export class ArenaPool {
     if (arena.byteLength !== ARENA_BYTES || this.freeBytes + ARENA_BYTES > MAX_FREE_BYTES) return;
     this.free.push(arena);
     this.freeBytes += ARENA_BYTES;
-    // A write that settles after the last stream ended still hands its block back.
+    // A write that settles after the last stream ended still hands its arena back.
     if (this.users === 0) this.emptyWhenIdle();
   }
 
