@@ -107,6 +107,17 @@ describe('parseEventData', () => {
 });
 
 describe('detectFamily', () => {
+  it('tells each URL its own family when many are seen and some again (the path cache)', () => {
+    const urls = Array.from({ length: 300 }, (_, index) =>
+      index % 2
+        ? [`https://api.opper.ai/v2/call/stream?n=${index}`, 'opper']
+        : [`https://openrouter.ai/api/v1/responses?n=${index}`, 'openresponses'],
+    );
+    for (const [url, family] of [...urls, ...urls.reverse()]) {
+      expect(detectFamily({ url: url as string })).toBe(family);
+    }
+  });
+
   it('detects by URL path', () => {
     expect(detectFamily({ url: 'https://api.opper.ai/v2/call/stream' })).toBe('opper');
     expect(detectFamily({ url: 'https://api.opper.ai/v2/functions/f1/call/stream/r2' })).toBe(

@@ -45,6 +45,15 @@ describe('canonicalJson', () => {
 });
 
 describe('normalizeUrl', () => {
+  it('gives each URL its own result when many are seen and some again (the cache)', () => {
+    const urls = Array.from({ length: 300 }, (_, index) => index);
+    for (const index of [...urls, ...urls.reverse()]) {
+      expect(normalizeUrl(`HTTPS://X.test:443/p?b=${index}&a=1`)).toBe(
+        `https://x.test/p?a=1&b=${index}`,
+      );
+    }
+  });
+
   it('keeps origin and path, sorts the query and drops the fragment', () => {
     expect(normalizeUrl('HTTPS://API.Opper.ai:443/v2/call/stream?b=2&a=1&a=0#frag')).toBe(
       'https://api.opper.ai/v2/call/stream?a=0&a=1&b=2',
@@ -61,6 +70,27 @@ describe('normalizeUrl', () => {
 
 describe('requestHash', () => {
   const url = 'https://openrouter.ai/api/v1/responses';
+
+  // Tapes on disk carry this hash and replays recompute it: it must never change silently.
+  it('gives the same hashes as the tapes already recorded', () => {
+    expect(
+      requestHash({
+        method: 'post',
+        url: 'https://OpenRouter.ai:443/api/v1/responses?b=2&a=1#x',
+        body: '{"model":"m","input":"é 😀","user":"u"}',
+      }),
+    ).toBe('4ee451985254de0c9c2d80ec99581c33090f7987733ed30e0f5347eaa26b484c');
+    expect(requestHash({ method: 'GET', url: '/v2/call/stream?q=1', body: null })).toBe(
+      '6e770f54dd6658eb91a515cd1add0aa92dc55ecf2bd5f42cf861d1435ee0a9f6',
+    );
+    expect(
+      requestHash({
+        method: 'POST',
+        url: 'https://api.opper.ai/v2/call/stream',
+        body: 'plain text é',
+      }),
+    ).toBe('9a5316196045dfed0dd6fc6f35a1870d4c59c7de88c42a2754c3fbb135dd1377');
+  });
 
   it('is a 64-hex sha256 and deterministic', () => {
     const hash = requestHash({ method: 'POST', url, body: '{"model":"m","input":"hi"}' });
