@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { boundedMemo } from './bounded-memo.js';
 import {
   type ChatCompletionsEvent,
   chatCompletionChunkSchema,
@@ -235,23 +236,14 @@ function familyOfEvent({ data, type }: EventDataInput): StreamFamily | undefined
   return undefined;
 }
 
-function pathOf(url: string): string {
-  const known = paths.get(url);
-  if (known !== undefined) return known;
-  let path: string;
-  try {
-    path = new URL(url, 'http://relative.invalid').pathname.replace(/\/+$/, '');
-  } catch {
-    path = url.split(/[?#]/)[0] ?? '';
-  }
-  if (paths.size >= PATHS_KEPT) paths.delete(paths.keys().next().value as string);
-  paths.set(url, path);
-  return path;
-}
-
 // The same few endpoints come again and again; parsing each URL again cost ~8 µs a stream.
-const PATHS_KEPT = 256;
-const paths = new Map<string, string>();
+const pathOf = boundedMemo(256, (url: string): string => {
+  try {
+    return new URL(url, 'http://relative.invalid').pathname.replace(/\/+$/, '');
+  } catch {
+    return url.split(/[?#]/)[0] ?? '';
+  }
+});
 
 function bodyOf(body: DetectFamilyRequest['body']): Record<string, unknown> | undefined {
   if (body === null || body === undefined) return undefined;

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { boundedMemo } from './bounded-memo.js';
 
 /**
  * Serialises a JSON value with object keys sorted (by UTF-16 code unit), no whitespace, so
@@ -76,20 +77,12 @@ function serialise(input: unknown, seen: Set<object>): string | undefined {
  * ```
  */
 export function normalizeUrl(url: string): string {
-  const known = normalizedUrls.get(url);
-  if (known !== undefined) return known;
-  const normalized = normalizeUncached(url);
-  if (normalizedUrls.size >= NORMALIZED_URLS_KEPT) {
-    normalizedUrls.delete(normalizedUrls.keys().next().value as string);
-  }
-  normalizedUrls.set(url, normalized);
-  return normalized;
+  return keptNormalizedUrls(url);
 }
 
 // A recorder or replayer sees the same few endpoints over and over; parsing each URL again
 // cost ~10 µs a request.
-const NORMALIZED_URLS_KEPT = 256;
-const normalizedUrls = new Map<string, string>();
+const keptNormalizedUrls = boundedMemo(256, normalizeUncached);
 
 function normalizeUncached(url: string): string {
   let parsed: URL;
