@@ -30,7 +30,12 @@ function bodyOf(parts: Uint8Array[], failAfter?: number): ReadableStream<Uint8Ar
 function recording() {
   const seen: Uint8Array[] = [];
   const calls: string[] = [];
+  // A counter of its own: a read asked for is not a call in order with the others.
+  const reads = { count: 0 };
   const observer: StreamObserver = {
+    onRead: () => {
+      reads.count += 1;
+    },
     onChunk: (chunk) => {
       seen.push(chunk);
     },
@@ -38,7 +43,7 @@ function recording() {
     onError: (error) => calls.push(`error: ${(error as Error).message}`),
     onCancel: (reason) => calls.push(`cancel: ${String(reason)}`),
   };
-  return { seen, calls, observer };
+  return { seen, calls, reads, observer };
 }
 
 const valuesOf = (stream: ReadableStream<Uint8Array>, options: { preventCancel?: boolean }) =>
@@ -50,7 +55,7 @@ const valuesOf = (stream: ReadableStream<Uint8Array>, options: { preventCancel?:
 
 describe('observeStream', () => {
   it('hands the body’s own chunks on and shows each to the observer once, then the end', async () => {
-    const { seen, calls, observer } = recording();
+    const { seen, calls, reads, observer } = recording();
     const stream = observeStream(bodyOf(chunks), observer);
     const reader = stream.getReader();
     const got: Uint8Array[] = [];
@@ -61,6 +66,8 @@ describe('observeStream', () => {
     for (const [index, chunk] of got.entries()) expect(chunk).toBe(chunks[index]);
     expect(seen).toEqual(chunks);
     expect(calls).toEqual(['end']);
+    // One read of the body per chunk and one for the end; the first goes through the stream.
+    expect(reads.count).toBe(chunks.length + 1);
     await expect(reader.closed).resolves.toBeUndefined();
   });
 
@@ -92,7 +99,7 @@ describe('observeStream', () => {
   });
 
   it('inside a Response: text(), clone() and bodyUsed are the platform’s', async () => {
-    const { seen, observer } = recording();
+    const { seen, reads, observer } = recording();
     const response = new Response(observeStream(bodyOf(chunks), observer));
     const copy = response.clone();
     const text = chunks.map((chunk) => new TextDecoder().decode(chunk)).join('');
@@ -100,6 +107,8 @@ describe('observeStream', () => {
     expect(await copy.text()).toBe(text);
     expect(response.bodyUsed).toBe(true);
     expect(seen).toEqual(chunks);
+    // Every read here goes through the stream (the pull-through path).
+    expect(reads.count).toBe(chunks.length + 1);
   });
 
   it('its own reader hands on the body reader’s own results; a read through the stream does not', async () => {
@@ -202,7 +211,7 @@ describe('observeStream', () => {
         fc.array(step, { maxLength: 12 }),
         fc.constantFrom('reader', 'pipe'),
         async (steps, finish) => {
-          const { seen, calls, observer } = recording();
+          const { seen, calls, reads, observer } = recording();
           const stream = observeStream(bodyOf(chunks), observer);
           const got: Uint8Array[] = [];
           const take = (result: ReadableStreamReadResult<Uint8Array>) => {
@@ -255,6 +264,10 @@ describe('observeStream', () => {
           expect(got).toEqual(chunks);
           expect(seen).toEqual(chunks);
           expect(calls).toEqual(['end']);
+          // One read per chunk and one for the end, but two reads asked at once of a body at
+          // its end both go to it, and both are done.
+          expect(reads.count).toBeGreaterThanOrEqual(chunks.length + 1);
+          expect(reads.count).toBeLessThanOrEqual(chunks.length + 2);
           expect(stream.locked).toBe(false);
         },
       ),
