@@ -8,6 +8,9 @@ import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { createFramer } from './sse-framer.mjs';
 
+/** The writer's scratch buffer is kept from tick to tick up to this size. */
+const SCRATCH_KEPT_BYTES = 32 * 1024 * 1024;
+
 /** The database layout version this code writes (`PRAGMA user_version`). */
 export const SQLITE_SCHEMA_VERSION = 2;
 
@@ -505,7 +508,11 @@ export function createTapeCore(db) {
     insertSegment: db.prepare(
       'INSERT INTO segments (tape_id, seq, byte_start, bytes, chunks) VALUES (?, ?, ?, ?, ?)',
     ),
-    eventBatchCount: db.prepare('SELECT COUNT(*) AS count FROM event_batches WHERE tape_id = ?'),
+    // Batches are numbered 0, 1, 2… and only ever deleted with their tape: the next number is
+    // one past the highest, found in the primary key (counting them grows with the tape).
+    nextEventBatch: db.prepare(
+      'SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM event_batches WHERE tape_id = ?',
+    ),
     updateAfterAppend: db.prepare(
       `UPDATE tapes SET byte_length = ?, segment_count = ?, event_count = ?,
          first_event_ms = COALESCE(first_event_ms, ?) WHERE id = ?`,
@@ -643,7 +650,7 @@ export function createTapeCore(db) {
    * @param {unknown[]} values - first_index, count, numbers, lengths, text, encoding
    */
   function insertEventBatch(tapeId, values) {
-    const seq = /** @type {{count: number}} */ (statements.eventBatchCount.get(tapeId)).count;
+    const seq = /** @type {{seq: number}} */ (statements.nextEventBatch.get(tapeId)).seq;
     // Prepared when first needed: a read-only version 1 database has no encoding column.
     insertEventBatchStatement ??= db.prepare(
       `INSERT INTO event_batches (tape_id, seq, first_index, count, numbers, lengths, text, encoding)
@@ -658,7 +665,6 @@ export function createTapeCore(db) {
   // events in the bytes it stores, so the recorder's thread never parses them.
   /** @type {Map<number, ReturnType<typeof createFramer>>} */
   const framers = new Map();
-  let scratch = new Uint8Array(0);
 
   /**
    * Feeds a segment to its tape's framer; returns the events it completed, compact.
@@ -682,16 +688,7 @@ export function createTapeCore(db) {
       }
     }
     if (!segment) return framer.takeCompact();
-    // Scanning shared memory is slower than a private copy of it (V8 takes its careful path
-    // for every search in a SharedArrayBuffer); one copy costs less than the difference. The
-    // copy goes to one scratch buffer (the framer keeps no view of what it frames): fresh
-    // memory per segment would cost its page faults every time.
-    let bytes = segment.bytes;
-    if (bytes.buffer instanceof SharedArrayBuffer) {
-      if (scratch.length < bytes.length) scratch = new Uint8Array(bytes.length * 2);
-      scratch.set(bytes);
-      bytes = scratch.subarray(0, bytes.length);
-    }
+    const bytes = segment.bytes;
     let at = 0;
     for (let i = 0; i < segment.timings.length; i += 2) {
       const length = /** @type {number} */ (segment.timings[i + 1]);
@@ -930,6 +927,10 @@ export function createTapeCore(db) {
     }
   }
 
+  // Where a tick's chunks are gathered tape by tape; kept from tick to tick (fresh memory would
+  // cost its page faults every time) up to SCRATCH_KEPT_BYTES.
+  let scratch = new Uint8Array(0);
+
   /**
    * Frames and appends one flush tick of many tapes (see TickBatch in internal.ts): each tape's
    * chunks are gathered, in order, into its own stretch of the scratch buffer, then appended in
@@ -957,6 +958,9 @@ export function createTapeCore(db) {
       timingTotal += /** @type {number} */ (chunkCounts[tape]) * 2;
     }
     if (scratch.length < total) scratch = new Uint8Array(total * 2);
+    // A one-off huge tick (a tape's chunk may be up to maxTapeBytes) would otherwise stay held
+    // for the worker's life.
+    const keep = scratch.length <= SCRATCH_KEPT_BYTES;
     const timings = new Float64Array(timingTotal);
     const bytePlaces = byteStarts.slice();
     const timingPlaces = timingStarts.slice();
@@ -1001,6 +1005,7 @@ export function createTapeCore(db) {
       };
       return attempt({ op: 'append', args: [spanId, { segment, frame: true }] });
     });
+    if (!keep) scratch = new Uint8Array(0);
     return { results, arenas };
   }
 

@@ -2,11 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TapeStore } from '@tapedeck/types';
 import { TapedeckError } from '@tapedeck/types';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { APPEND_RAW, type AppendRaw } from './internal.js';
+import { appendFramed } from '../test/append-framed.js';
 import { createTapeCore, SQLITE_SCHEMA_VERSION } from './sqlite-core.mjs';
 import { createSqliteStore } from './sqlite-store.js';
 import { createTestTapeHead, describeTapeStore } from './testing.js';
@@ -114,26 +113,22 @@ describe('createSqliteStore framing bytes on its writer thread', () => {
       'data: {"span_id":"s-1"}\n\nevent: ping\nid: 4\ndata: one\ndata: two\n\n: note\r\ndata: three\r\n\r\n';
     const bytes = new TextEncoder().encode(text);
     const head = createTestTapeHead();
-    const first = createSqliteStore({ path }) as unknown as Record<symbol, AppendRaw> & TapeStore;
+    const first = createSqliteStore({ path });
     await first.put(head);
     // Cut inside the second event, then hand the rest to a new store on the same file.
     expect(
-      await first[APPEND_RAW]!(head.spanId, {
-        chunks: [{ offsetMs: 1, bytes: bytes.subarray(0, 40) }],
-      }),
+      await appendFramed(first, head.spanId, [{ offsetMs: 1, bytes: bytes.subarray(0, 40) }]),
     ).toEqual({
       events: 1,
       dropped: 0,
     });
     await first.close();
-    const second = createSqliteStore({ path }) as unknown as Record<symbol, AppendRaw> & TapeStore;
+    const second = createSqliteStore({ path });
     expect(
-      await second[APPEND_RAW]!(head.spanId, {
-        chunks: [
-          { offsetMs: 2, bytes: bytes.subarray(40, 70) },
-          { offsetMs: 3, bytes: bytes.subarray(70) },
-        ],
-      }),
+      await appendFramed(second, head.spanId, [
+        { offsetMs: 2, bytes: bytes.subarray(40, 70) },
+        { offsetMs: 3, bytes: bytes.subarray(70) },
+      ]),
     ).toEqual({ events: 2, dropped: 0 });
     await second.finish(head.spanId, { outcome: 'complete', durationMs: 4 });
     const tape = await second.get(head.spanId);
@@ -194,13 +189,13 @@ describe('createSqliteStore on a database of schema version 1', () => {
   it('migrates it: old tapes read as before, new events take the compact encoding', async () => {
     const path = join(directory, 'version-1.sqlite');
     const { head, before } = await versionOneDatabase(path);
-    const store = createSqliteStore({ path }) as unknown as Record<symbol, AppendRaw> & TapeStore;
+    const store = createSqliteStore({ path });
     expect(await store.get(head.spanId)).toEqual(before);
     const next = createTestTapeHead();
     await store.put(next);
-    await store[APPEND_RAW]!(next.spanId, {
-      chunks: [{ offsetMs: 1, bytes: new TextEncoder().encode('retry: 9\ndata: x\n\n') }],
-    });
+    await appendFramed(store, next.spanId, [
+      { offsetMs: 1, bytes: new TextEncoder().encode('retry: 9\ndata: x\n\n') },
+    ]);
     const tape = await store.get(next.spanId);
     await store.close();
     expect(tape?.events).toEqual([
@@ -231,12 +226,12 @@ describe('createSqliteStore on a database of schema version 1', () => {
     const reader = createTapeCore(new Database(path, { readonly: true }));
     expect(reader.get(head.spanId)).toEqual(before);
     // Meanwhile a writer migrates the file and records a tape in the compact encoding.
-    const writer = createSqliteStore({ path }) as unknown as Record<symbol, AppendRaw> & TapeStore;
+    const writer = createSqliteStore({ path });
     const next = createTestTapeHead();
     await writer.put(next);
-    await writer[APPEND_RAW]!(next.spanId, {
-      chunks: [{ offsetMs: 1, bytes: new TextEncoder().encode('event: b\ndata: y\n\n') }],
-    });
+    await appendFramed(writer, next.spanId, [
+      { offsetMs: 1, bytes: new TextEncoder().encode('event: b\ndata: y\n\n') },
+    ]);
     await writer.close();
     expect(reader.get(head.spanId)).toEqual(before);
     expect(reader.get(next.spanId)?.events.map(({ type, data }) => ({ type, data }))).toEqual([

@@ -11,7 +11,7 @@ import type {
   TapeSummary,
 } from '@tapedeck/types';
 import { TapedeckError } from '@tapedeck/types';
-import { APPEND_RAW, APPEND_TICK, type AppendRaw, type AppendTick } from './internal.js';
+import { APPEND_TICK, type AppendTick } from './internal.js';
 import {
   type BatchResult,
   type CoreOperation,
@@ -269,21 +269,8 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     );
   };
 
-  // The writer thread frames the bytes itself: nothing per event happens on this thread. A
-  // segment in shared memory travels as a view of it (neither copied nor transferred).
-  const appendRaw: AppendRaw = (spanId, data) => {
-    const owned = 'segment' in data && data.owned;
-    const segment = 'segment' in data ? data.segment : joinSegment(data.chunks);
-    const buffer = segment.bytes.buffer;
-    return write<{ events: number; dropped: number }>(
-      { op: 'append', args: [spanId, { segment, frame: true }] },
-      owned && buffer instanceof ArrayBuffer && segment.bytes.byteLength >= TRANSFER_MIN_BYTES
-        ? [buffer]
-        : [],
-    );
-  };
-
-  // The tick's buffers are transferred to the writer thread, which transfers the arenas back.
+  // The writer thread frames the bytes itself: nothing per event happens on this thread. The
+  // tick's buffers are transferred there, and the writer transfers the arenas back.
   const appendTick: AppendTick = (batch) =>
     write<{ results: BatchResult[]; arenas: ArrayBuffer[] }>({ op: 'appendTick', args: [batch] }, [
       ...batch.arenas,
@@ -298,12 +285,10 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
     }));
 
   const store: TapeStore & {
-    [APPEND_RAW]: AppendRaw;
     [APPEND_TICK]: AppendTick;
   } = {
     put: (tape: TapeHead | Tape) => write({ op: 'put', args: [tape] }),
     append,
-    [APPEND_RAW]: appendRaw,
     [APPEND_TICK]: appendTick,
     finish: (spanId: string, finish: TapeFinish) => write({ op: 'finish', args: [spanId, finish] }),
     get: (id: string) => read<Tape | undefined>({ op: 'get', args: [id] }),

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../src/index.js';
-import { APPEND_RAW, APPEND_TICK, type AppendRaw, type AppendTick } from '../src/internal.js';
+import { APPEND_TICK, type AppendTick } from '../src/internal.js';
+import { appendFramed } from './append-framed.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'tapedeck-raw-append-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -22,14 +23,10 @@ const head = (spanId: string) => ({
 describe('the SQLite store framing raw segments on its writer thread', () => {
   it('indexes a single chunk of 131,072 events', async () => {
     const store = createSqliteStore({ path: join(directory, 'many.sqlite') });
-    const appendRaw = (store as unknown as { [APPEND_RAW]: AppendRaw })[APPEND_RAW];
     const count = 131_072;
     const bytes = new TextEncoder().encode('data:x\n\n'.repeat(count));
     await store.put(head('00f067aa0ba902b7'));
-    const written = await appendRaw('00f067aa0ba902b7', {
-      segment: { bytes, timings: new Float64Array([5, bytes.byteLength]) },
-      owned: false,
-    });
+    const written = await appendFramed(store, '00f067aa0ba902b7', [{ offsetMs: 5, bytes }]);
     expect(written).toEqual({ events: count, dropped: 0 });
     await store.finish('00f067aa0ba902b7', { outcome: 'complete', durationMs: 9 });
     const tape = await store.get('00f067aa0ba902b7');
@@ -43,32 +40,8 @@ describe('the SQLite store framing raw segments on its writer thread', () => {
     await store.close();
   });
 
-  it('frames a segment in shared memory like the same bytes in private memory', async () => {
-    const store = createSqliteStore({ path: join(directory, 'shared.sqlite') });
-    const appendRaw = (store as unknown as { [APPEND_RAW]: AppendRaw })[APPEND_RAW];
-    const text = 'event: a\ndata: 1\n\nid: 7\ndata: two\r\n\r\n: note\ndata: 3\r\r';
-    const bytes = new TextEncoder().encode(text);
-    const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength + 16));
-    shared.set(bytes, 16);
-    const timings = new Float64Array([1, 10, 2, bytes.byteLength - 10]);
-    const ids = ['1111111111111111', '2222222222222222'];
-    for (const id of ids) await store.put(head(id));
-    await appendRaw(ids[0]!, { segment: { bytes, timings }, owned: false });
-    await appendRaw(ids[1]!, {
-      segment: { bytes: shared.subarray(16), timings },
-      owned: false,
-    });
-    for (const id of ids) await store.finish(id, { outcome: 'complete', durationMs: 3 });
-    const [fromPrivate, fromShared] = await Promise.all(ids.map((id) => store.get(id)));
-    expect(fromShared?.events).toEqual(fromPrivate?.events);
-    expect(fromShared?.events.map((event) => event.data)).toEqual(['1', 'two', '3']);
-    expect(Buffer.from(fromShared!.raw).toString()).toBe(text);
-    await store.close();
-  });
-
   it('appends a tick of many tapes like one call per tape, and one failing append leaves the others written', async () => {
     const store = createSqliteStore({ path: join(directory, 'batch.sqlite') });
-    const appendRaw = (store as unknown as { [APPEND_RAW]: AppendRaw })[APPEND_RAW];
     const appendTick = (store as unknown as { [APPEND_TICK]: AppendTick })[APPEND_TICK];
     const encoder = new TextEncoder();
     const pieces = ['event: a\ndata: 1\n\ndata: tw', 'o\r\n\r\n: c\ndata: 3\r\r', 'data: 4\n\n'];
@@ -78,12 +51,12 @@ describe('the SQLite store framing raw segments on its writer thread', () => {
     for (const [round, piece] of pieces.entries()) {
       const bytes = encoder.encode(piece);
       const half = Math.floor(bytes.byteLength / 2);
-      const timings = [round, half, round + 1, bytes.byteLength - half];
-      for (const id of one)
-        await appendRaw(id, {
-          segment: { bytes, timings: Float64Array.from(timings) },
-          owned: false,
-        });
+      for (const id of one) {
+        await appendFramed(store, id, [
+          { offsetMs: round, bytes: bytes.subarray(0, half) },
+          { offsetMs: round + 1, bytes: bytes.subarray(half) },
+        ]);
+      }
       // The same two chunks per tape, interleaved with the other tapes' (the middle tape does
       // not exist); all of them end to end across three arenas, cut where no chunk ends, each
       // followed by bytes past its used length.
