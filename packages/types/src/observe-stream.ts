@@ -56,7 +56,8 @@ const releasedReadMessage =
 class BodySource implements UnderlyingDefaultSource<Uint8Array> {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #observer: StreamObserver;
-  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  // Set in start(), which the ReadableStream constructor calls before anything can read.
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
   /** The stream was closed, errored or cancelled: reads go to it, not to the body. */
   #settled = false;
   /** A pull is waiting for the body: a direct read would overtake it. */
@@ -117,7 +118,7 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
     }
     if (this.#queued) {
       // High-water mark 0: the desired size is minus what the stream holds.
-      if (this.#controller?.desiredSize !== 0) return false;
+      if (this.#controller.desiredSize !== 0) return false;
       this.#queued = false;
     }
     return true;
@@ -153,8 +154,8 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
     if (this.#settled) return;
     const chunk = result.value;
     // Fulfils a waiting read, or stays in the stream's queue (a released reader's chunk).
-    this.#controller?.enqueue(chunk);
-    if (this.#controller?.desiredSize !== 0) this.#queued = true;
+    this.#controller.enqueue(chunk);
+    if (this.#controller.desiredSize !== 0) this.#queued = true;
     this.#observer.onChunk(chunk);
   }
 
@@ -214,7 +215,7 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
     if (this.#settled) return;
     this.#settled = true;
     this.#observer.onEnd();
-    this.#controller?.close();
+    this.#controller.close();
   }
 
   /** The body failed: the observer hears of it, and the stream errors. */
@@ -222,7 +223,7 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
     if (this.#settled) return;
     this.#settled = true;
     this.#observer.onError(error);
-    this.#controller?.error(error);
+    this.#controller.error(error);
   }
 }
 
