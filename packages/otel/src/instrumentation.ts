@@ -290,7 +290,6 @@ class BodyObserver implements StreamObserver {
   }
 
   onEnd(): void {
-    this.#reads = 0;
     this.#recordPending();
     const parser = this.#parser;
     if (parser) safely('flushing the parser', () => parser.parser.end());
@@ -299,7 +298,6 @@ class BodyObserver implements StreamObserver {
   }
 
   onError(error: unknown): void {
-    this.#reads = 0;
     this.#stop(this.#signal?.aborted ? { kind: 'abort', error } : { kind: 'error', error });
     this.#releaseParser();
   }
