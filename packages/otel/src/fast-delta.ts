@@ -183,8 +183,8 @@ export function readDeltaFieldsByTemplate(
     const digitsStart = position;
     for (;;) {
       const code = data.charCodeAt(position);
-      // Past the end charCodeAt gives NaN, which `code < 48 || code > 57` would take for a digit.
-      if (!(code >= 48 && code <= 57)) break;
+      // Past the end charCodeAt gives NaN, which isDigit says is not a digit.
+      if (!isDigit(code)) break;
       value = value * 10 + (code - 48);
       position += 1;
     }
