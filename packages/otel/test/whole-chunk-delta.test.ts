@@ -44,6 +44,9 @@ describe('wholeChunkDelta', () => {
     const [span] = telemetry.streamSpans();
     expect(span?.attributes['tapedeck.event.count']).toBe(2);
     expect(span?.attributes['tapedeck.delta.count']).toBe(2);
+    // Read from the chunk text: its sequence number, and ' world' added to 'Hello'.
+    expect(span?.attributes['tapedeck.sequence.last']).toBe(2);
+    expect(span?.attributes['tapedeck.delta.characters']).toBe(11);
   });
 
   it('leaves a value with a line break to the parser', () => {
@@ -51,6 +54,9 @@ describe('wholeChunkDelta', () => {
     // The JSON escapes the break; this is a raw one in the data line, as a second line would be.
     const data = deltaData(2, 'two').replace('two', 'two\nlines');
     expect(streamSpan.wholeChunkDelta(prefix + data, prefix, type, 1, 1002)).toBe(false);
+    // A carriage return ends an SSE line too.
+    const returned = deltaData(2, 'two').replace('two', 'two\rlines');
+    expect(streamSpan.wholeChunkDelta(prefix + returned, prefix, type, 1, 1002)).toBe(false);
   });
 
   it("leaves every delta to `event` in mode 'all'", () => {
