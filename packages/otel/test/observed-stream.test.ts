@@ -128,6 +128,7 @@ describe('reading an instrumented stream', () => {
       seen.push(result.value);
     }
     expect(text(seen)).toBe(events.join(''));
+    expect(streamSpan().attributes['tapedeck.event.count']).toBe(eventCount);
   });
 
   it('pipeThrough after direct reads gets the rest, in order, still observed', async () => {
