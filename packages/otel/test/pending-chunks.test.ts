@@ -28,15 +28,15 @@ async function timePerChunkCount(telemetry: ReturnType<typeof createTestTelemetr
   return (points?.[0]?.value as { count?: number } | undefined)?.count ?? 0;
 }
 
-/** `count` delta chunks, traced with a manual clock; metrics readable. */
-function tracedDeltas(count: number) {
+/** `count` delta chunks, traced with a manual clock (or `now`); metrics readable. */
+function tracedDeltas(count: number, now?: () => number) {
   const telemetry = createTestTelemetry();
   const clock = manualClock();
   const traced = instrumentStream(streamOf(deltaChunks(count)), {
     tracerProvider: telemetry.tracerProvider,
     meterProvider: telemetry.meterProvider,
     request: { url: 'https://openrouter.ai/api/v1/responses', method: 'POST' },
-    _internal: { now: clock.now },
+    _internal: { now: now ?? clock.now },
   });
   return { telemetry, clock, reader: traced.getReader() };
 }
@@ -91,15 +91,7 @@ describe('telemetry of chunks already handed on', () => {
   });
 
   it('is complete when more reads are issued at once than chunks are held for recording', async () => {
-    const telemetry = createTestTelemetry();
-    const clock = steppingClock({ stepMs: 1 });
-    const traced = instrumentStream(streamOf(deltaChunks(250)), {
-      tracerProvider: telemetry.tracerProvider,
-      meterProvider: telemetry.meterProvider,
-      request: { url: 'https://openrouter.ai/api/v1/responses', method: 'POST' },
-      _internal: { now: clock.now },
-    });
-    const reader = traced.getReader();
+    const { telemetry, reader } = tracedDeltas(250, steppingClock({ stepMs: 1 }).now);
     // After the first read, reads go straight to the body. None of these waits for the one
     // before, so all are issued before the first chunk comes: the consumer never comes back
     // between chunks, and more arrive than the 128 held for recording.
