@@ -80,7 +80,7 @@ export class TapeSession implements TickTape {
   bytes = 0;
   events = 0;
 
-  /** Until the head is written: after that only its start time is needed. */
+  /** Until the head is written (undefined once it is): after that only its start time is needed. */
   private head: TapeHead | undefined;
   private readonly startedAt: number;
   private readonly host: SessionHost;
@@ -110,7 +110,6 @@ export class TapeSession implements TickTape {
   private currentOffsetMs = 0;
   private learnt: LearntKeys = {};
   private family: StreamFamily;
-  private headWritten = false;
   private failed = false;
   private truncated = false;
 
@@ -177,7 +176,7 @@ export class TapeSession implements TickTape {
         host.heldBytes += length;
       }
       this.bytes += length;
-      if (!this.keysSettled && this.keyScanBytes < KEY_SCAN_MAX_BYTES) {
+      if (!this.keysSettled && !this.failed && this.keyScanBytes < KEY_SCAN_MAX_BYTES) {
         const take = Math.min(length, KEY_SCAN_MAX_BYTES - this.keyScanBytes);
         this.keyScanBytes += take;
         this.pendingChunks.push({ offsetMs, bytes: bytes.slice(0, take) });
@@ -215,7 +214,7 @@ export class TapeSession implements TickTape {
   /** Parses what arrived since the last flush and queues the store writes. */
   flush(): void {
     const chunks = this.pendingChunks;
-    if (chunks.length === 0 && this.headWritten) return;
+    if (chunks.length === 0 && !this.head) return;
     if (chunks.length > 0) this.pendingChunks = [];
     const pendingBytes = this.pendingBytes;
     this.pendingBytes = 0;
@@ -241,7 +240,7 @@ export class TapeSession implements TickTape {
     }
     this.learnKeys();
     this.writeHeadOnce();
-    this.appendParsed(chunks);
+    this.appendParsed(chunks, pendingBytes);
   }
 
   /**
@@ -273,11 +272,14 @@ export class TapeSession implements TickTape {
 
   /** A tick carrying this tape's bytes is about to go to the store: the head goes first. */
   beforeTick(): void {
-    if (!this.headWritten) this.flush();
+    if (this.head) this.flush();
   }
 
-  /** Queues an append of `chunks` and the events parsed since the last one. */
-  private appendParsed(chunks: Array<{ offsetMs: number; bytes: Uint8Array }>): void {
+  /** Queues an append of `chunks` (`bytes` long) and the events parsed since the last one. */
+  private appendParsed(
+    chunks: Array<{ offsetMs: number; bytes: Uint8Array }>,
+    bytes: number,
+  ): void {
     if (this.tick) {
       // The bytes are in the tick already; the chunks here were copies for the key parser.
       if (
@@ -293,7 +295,6 @@ export class TapeSession implements TickTape {
         this.parser = undefined;
         this.firstEvents = [];
         this.keyEventsScanned = 0;
-        this.pendingChunks = [];
       }
       return;
     }
@@ -301,8 +302,6 @@ export class TapeSession implements TickTape {
     this.parsedEvents = [];
     if (chunks.length === 0 && events.length === 0) return;
     this.events += events.length;
-    let bytes = 0;
-    for (const chunk of chunks) bytes += chunk.bytes.byteLength;
     this.enqueue('append', () => this.host.store.append(this.spanId, { chunks, events }), bytes);
   }
 
@@ -360,7 +359,9 @@ export class TapeSession implements TickTape {
     try {
       this.parser?.end();
     } catch {}
-    this.appendParsed([]);
+    // The end may dispatch one last event (a blank line ending in CR): its keys count too.
+    this.learnKeys();
+    this.appendParsed([], 0);
     // The finish must reach the store after the tick that carries this tape's last bytes.
     void this.tick?.submit();
     const durationMs = Math.max(0, this.host.now() - this.startedAt);
@@ -383,20 +384,19 @@ export class TapeSession implements TickTape {
 
   private learnKeys(): void {
     // The events decide the family (they are what the server sent) until the head is written.
-    if (!this.headWritten && this.head && this.firstEvents.length > 0) {
-      const { method, url, body } = this.head.request;
-      this.family = detectFamily({ url, method, body }, this.firstEvents);
-    }
     const scanned = this.keyEventsScanned;
     if (scanned === this.firstEvents.length) return;
     this.keyEventsScanned = this.firstEvents.length;
+    if (this.head) {
+      const { method, url, body } = this.head.request;
+      this.family = detectFamily({ url, method, body }, this.firstEvents);
+    }
     if (this.learnt.upstreamSpanId || this.learnt.responseId) return;
     this.learnt = learnStreamKeys(this.family, this.firstEvents.slice(scanned), this.learnt);
   }
 
   private writeHeadOnce(): void {
-    if (this.headWritten || !this.head) return;
-    this.headWritten = true;
+    if (!this.head) return;
     const head: TapeHead = { ...this.head, family: this.family };
     this.head = undefined;
     if (this.learnt.upstreamSpanId) head.upstreamSpanId = this.learnt.upstreamSpanId;

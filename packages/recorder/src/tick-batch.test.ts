@@ -117,8 +117,10 @@ describe('Tick', () => {
   });
 
   it('tells every tape of a tick the error when the store fails it', async () => {
+    let calls = 0;
     const tick = new Tick({
       appendTick: async () => {
+        calls += 1;
         throw new Error('disk full');
       },
       written: () => {},
@@ -138,5 +140,6 @@ describe('Tick', () => {
     ]);
     // Nothing to send: no call.
     await tick.submit();
+    expect(calls).toBe(1);
   });
 });

@@ -34,7 +34,6 @@ export class Tick {
   private readonly onError: (error: unknown, tape: TickTape) => void;
   private generation = 0;
   private tapes: TickTape[] = [];
-  private spanIds: string[] = [];
   private arenas: ArrayBuffer[] = [];
   private arenaLengths: number[] = [];
   private arena: Uint8Array = NO_ARENA;
@@ -83,7 +82,6 @@ export class Tick {
       tape.tickGeneration = this.generation;
       tape.tickIndex = index;
       this.tapes.push(tape);
-      this.spanIds.push(tape.spanId);
     }
     for (let from = 0; from < length; ) {
       if (this.arenaLength === this.arena.length) this.nextArena();
@@ -157,14 +155,13 @@ export class Tick {
     }
     const bytes = this.bytes;
     const sent = this.appendTick({
-      spanIds: this.spanIds,
+      spanIds: tapes.map((tape) => tape.spanId),
       arenas: this.arenas,
       arenaLengths: this.arenaLengths,
       chunks: this.chunks.slice(0, this.chunkCount * 3),
     });
     this.generation += 1;
     this.tapes = [];
-    this.spanIds = [];
     this.arenas = [];
     this.arenaLengths = [];
     this.chunkCount = 0;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARENA_BYTES } from '../src/arena-pool.js';
-import { createRecorder, createSqliteStore } from '../src/index.js';
+import { createMemoryStore, createRecorder, createSqliteStore } from '../src/index.js';
 import { concatBytes, expectSameBytes, readChunks, splitEvery, startUpstream } from './upstream.js';
 
 const encoder = new TextEncoder();
@@ -113,5 +113,30 @@ describe('keys learnt from the leading events', () => {
     expectSameBytes(tape!.raw, bytes);
     expect(errors).toEqual([]);
     await store.close();
+  });
+
+  it('are learnt from a last event that only the end of the stream dispatches', async () => {
+    // A blank line ending in CR as the very last byte: the parser dispatches that event only
+    // once it knows no LF follows, at the end.
+    for (const [name, store] of [
+      ['sqlite', createSqliteStore({ path: join(directory, 'last-event.sqlite') })],
+      ['memory', createMemoryStore()],
+    ] as const) {
+      const recorder = createRecorder({ store });
+      const bytes = encoder.encode(`data: {"span_id":"sp_at_end_${name}","delta":"hi"}\r\r`);
+      const oneChunk: typeof fetch = async () =>
+        new Response(bytes.slice(), { headers: { 'content-type': 'text/event-stream' } });
+      const response = await recorder.wrap(oneChunk)('https://api.opper.ai/v2/call/stream', {
+        method: 'POST',
+        body: '{"name":"n"}',
+      });
+      expectSameBytes(concatBytes(await readChunks(response.body)), bytes);
+      await recorder.close();
+      expect(await store.get(`sp_at_end_${name}`)).toMatchObject({
+        family: 'opper',
+        upstreamSpanId: `sp_at_end_${name}`,
+      });
+      await store.close?.();
+    }
   });
 });
