@@ -85,8 +85,10 @@ export interface Recorder {
 interface Decision {
   startedAt: number;
   keys: TapeKeys;
-  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
+  request: { method: string; url: string; headers: Headers; body: string | null };
   askedForStream: boolean;
+  /** The body parsed as a JSON object once something needed it; null when it is not one. */
+  json?: Record<string, unknown> | null;
 }
 
 // Requests this module sends itself, so an installed interceptor (or a nested wrap) lets them
@@ -107,19 +109,31 @@ function isEventStream(headers: Headers): boolean {
   return /^\s*text\/event-stream/i.test(headers.get('content-type') ?? '');
 }
 
-function asksForStream(headers: Headers, body: string | null): boolean {
-  if (/text\/event-stream/i.test(headers.get('accept') ?? '')) return true;
-  if (!body?.includes('"stream"')) return false;
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return (
-      typeof parsed === 'object' &&
-      parsed !== null &&
-      (parsed as { stream?: unknown }).stream === true
-    );
-  } catch {
-    return false;
+/**
+ * The request body as a JSON object, parsed at most once per request (the stream flag, the
+ * model, the family and the request hash all read it).
+ */
+function bodyJson(decision: Decision): Record<string, unknown> | undefined {
+  if (decision.json === undefined) {
+    decision.json = null;
+    const { body } = decision.request;
+    if (body !== null) {
+      try {
+        const parsed: unknown = JSON.parse(body);
+        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+          decision.json = parsed as Record<string, unknown>;
+        }
+      } catch {}
+    }
   }
+  return decision.json ?? undefined;
+}
+
+function asksForStream(decision: Decision): boolean {
+  if (/text\/event-stream/i.test(decision.request.headers.get('accept') ?? '')) return true;
+  // Most bodies never mention it: they are not parsed here.
+  if (!decision.request.body?.includes('"stream"')) return false;
+  return bodyJson(decision)?.stream === true;
 }
 
 /**
@@ -162,16 +176,6 @@ function describeOutgoing(
       headers.set('content-type', 'text/plain;charset=UTF-8');
     }
     return { method: NORMALIZED_METHODS.has(upper) ? upper : given, url, headers };
-  } catch {
-    return undefined;
-  }
-}
-
-function modelOf(body: string | null): string | undefined {
-  if (!body?.includes('"model"')) return undefined;
-  try {
-    const model = (JSON.parse(body) as { model?: unknown }).model;
-    return typeof model === 'string' ? model : undefined;
   } catch {
     return undefined;
   }
@@ -350,17 +354,14 @@ export function createRecorder({
           : request instanceof Request && request.body
             ? await request.clone().text()
             : null;
-      return {
+      const decision: Decision = {
         startedAt,
         keys,
-        request: {
-          method: request.method,
-          url: request.url,
-          headers: headersToRecord(request.headers),
-          body,
-        },
-        askedForStream: asksForStream(request.headers, body),
+        request: { method: request.method, url: request.url, headers: request.headers, body },
+        askedForStream: false,
       };
+      decision.askedForStream = asksForStream(decision);
+      return decision;
     } catch (error) {
       report(
         'RECORDER_FAILURE',
@@ -381,22 +382,25 @@ export function createRecorder({
     const ok = response.status >= 200 && response.status < 300;
     if (!isEventStream(response.headers) && (ok || !decision.askedForStream)) return undefined;
     try {
-      const redacted = redactRequest(decision.request, redact);
-      const model = modelOf(decision.request.body);
+      const { method, url, headers, body } = decision.request;
+      const redacted = redactRequest(
+        { method, url, headers: headersToRecord(headers), body },
+        redact,
+      );
+      const json = bodyJson(decision);
+      const model = typeof json?.model === 'string' ? json.model : undefined;
       let head: TapeHead = {
         schemaVersion: 1,
         spanId: decision.keys.spanId,
         traceId: decision.keys.traceId,
-        family: detectFamily({
-          url: decision.request.url,
-          method: decision.request.method,
-          body: decision.request.body,
-        }),
+        family: detectFamily({ url, method, body: json ?? body }),
         request: redacted,
         requestHash: requestHash({
           method: redacted.method,
           url: redacted.url,
-          body: redacted.body,
+          // The parsed object hashes as its text would (a JSON object's text is canonicalised);
+          // redaction that changed the body means the new text counts.
+          body: json && redacted.body === body ? json : redacted.body,
         }),
         response: {
           status: response.status,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { requestHash } from '@tapedeck/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore, createRecorder } from '../src/index.js';
 import { readChunks, startUpstream } from './upstream.js';
@@ -66,6 +67,7 @@ describe('recorded request bodies', () => {
     );
     await recorder.close();
     expect(received[0]).toEqual([url, stringInit]);
+    expect(received[0]![1]).toBe(stringInit);
     expect(received[1]![0]).toBeInstanceOf(Request);
     const { tapes } = await store.list({ order: 'asc' });
     expect(tapes.map((tape) => tape.request.body)).toEqual(['{"a":1}', '{"a":1}']);
@@ -132,5 +134,60 @@ describe('recorded request bodies', () => {
     const [sentByArguments, sentByRequest] = upstream.requests.slice(-2);
     expect(sentByArguments?.method).toBe(sentByRequest?.method);
     expect(sentByArguments?.headers['content-type']).toBe(sentByRequest?.headers['content-type']);
+  });
+
+  // The body is parsed once for the stream flag, the model, the family and the hash: each must
+  // come out as from the body's own text.
+  it('stores the hash, model and family of the body as sent, or as redacted', async () => {
+    const url = `${upstream.url}/v2/call/stream`;
+    const bodies = [
+      ' {"model":"gpt-x","input":"é","user":"u1","stream":true}',
+      '[{"model":"not-an-object"}]',
+      'model=plain-text',
+    ];
+    for (const redact of [{}, { bodyPaths: ['input'] }]) {
+      const store = createMemoryStore();
+      const recorder = createRecorder({ store, redact });
+      for (const body of bodies) {
+        const init = { method: 'POST', headers: { accept: 'text/event-stream' }, body };
+        await readChunks((await recorder.fetch(url, init)).body);
+      }
+      await recorder.close();
+      const { tapes } = await store.list({ order: 'asc' });
+      expect(tapes.map((tape) => tape.requestHash)).toEqual(
+        tapes.map((tape) =>
+          requestHash({ method: 'POST', url: tape.request.url, body: tape.request.body }),
+        ),
+      );
+      expect(tapes.map((tape) => [tape.model, tape.family])).toEqual([
+        ['gpt-x', 'opper'],
+        [undefined, 'opper'],
+        [undefined, 'opper'],
+      ]);
+      if ('bodyPaths' in redact) expect(tapes[0]!.request.body).not.toContain('é');
+    }
+  });
+
+  it("with a filter, hands the filter a Request and the wrapped fetch the caller's own arguments", async () => {
+    const store = createMemoryStore();
+    const filtered: unknown[] = [];
+    const recorder = createRecorder({
+      store,
+      filter: (request) => {
+        filtered.push(request);
+        return true;
+      },
+    });
+    const received: Array<RequestInit | undefined> = [];
+    const recordedFetch = recorder.wrap((input, init) => {
+      received.push(init);
+      return fetch(input, init);
+    });
+    const init = { method: 'POST', headers: { accept: 'text/event-stream' }, body: '{"a":1}' };
+    await readChunks((await recordedFetch(`${upstream.url}/v2/call/stream`, init)).body);
+    await recorder.close();
+    expect(filtered[0]).toBeInstanceOf(Request);
+    expect(received[0]).toBe(init);
+    expect((await store.list()).tapes.map((tape) => tape.request.body)).toEqual(['{"a":1}']);
   });
 });
