@@ -3,8 +3,9 @@
 // - anchor: better-sqlite3 on the calling thread, one row per event (raw bytes + parsed fields),
 //   one transaction per batch, the classic layout;
 // - tapedeck `store.append` (the public TapeStore API, events carry their data);
-// - tapedeck as the recorder writes: bytes only, every tape's batch in one tick (copied end to
-//   end into pooled arenas, which travel to the writer thread and come back); the writer thread
+// - tapedeck as the recorder writes: bytes only, every tape's batch in one tick, through the
+//   recorder's own `Tick` (copied end to end into pooled arenas, which travel to the writer
+//   thread and come back); the writer thread
 //   finds the events itself and reads their data back from the raw bytes when a tape is read.
 // Run: npx -y pnpm@10.34.9 --filter @tapedeck/recorder... build && node bench/run.mjs recorder-persistence
 
@@ -13,9 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARENA_BYTES } from '../packages/recorder/dist/arena-pool.js';
 import { createSqliteStore } from '../packages/recorder/dist/index.js';
 import { APPEND_TICK, type AppendTick } from '../packages/recorder/dist/internal.js';
+import { Tick, type TickTape } from '../packages/recorder/dist/tick-batch.js';
 import type { TapeEvent } from '../packages/types/dist/index.js';
 
 const Database = createRequire(import.meta.url)(
@@ -116,7 +117,23 @@ async function tapedeck(packed: boolean) {
   const started = performance.now();
   const spanIds = Array.from({ length: TAPES }, () => randomBytes(8).toString('hex'));
   await Promise.all(spanIds.map((spanId) => store.put(head(spanId))));
-  const pool: ArrayBuffer[] = [];
+  const tick = new Tick({
+    appendTick: appendTick.bind(store),
+    written: () => {},
+    onError: (error) => {
+      throw error;
+    },
+  });
+  tick.open();
+  const tapes: TickTape[] = spanIds.map((spanId) => ({
+    spanId,
+    tickGeneration: -1,
+    tickIndex: 0,
+    beforeTick: () => {},
+    rawWritten: (result) => {
+      if (result instanceof Error) throw result;
+    },
+  }));
   for (const batch of batches) {
     if (!packed) {
       await Promise.all(
@@ -129,30 +146,9 @@ async function tapedeck(packed: boolean) {
       );
       continue;
     }
-    // What the recorder hands over: every tape's bytes of the tick, end to end in arenas.
-    const arenas: ArrayBuffer[] = [];
-    const arenaLengths: number[] = [];
-    let arena = new Uint8Array(0);
-    let used = 0;
-    const chunks = new Float64Array(TAPES * 3);
-    spanIds.forEach((_, tape) => {
-      for (let from = 0; from < batch.bytes.byteLength; ) {
-        if (used === arena.byteLength) {
-          if (arena.byteLength > 0) arenaLengths.push(used);
-          arena = new Uint8Array(pool.pop() ?? new ArrayBuffer(ARENA_BYTES));
-          arenas.push(arena.buffer);
-          used = 0;
-        }
-        const take = Math.min(batch.bytes.byteLength - from, arena.byteLength - used);
-        arena.set(batch.bytes.subarray(from, from + take), used);
-        used += take;
-        from += take;
-      }
-      chunks.set([tape, 1, batch.bytes.byteLength], tape * 3);
-    });
-    arenaLengths.push(used);
-    const written = await appendTick({ spanIds, arenas, arenaLengths, chunks });
-    pool.push(...written.arenas);
+    // What the recorder hands over: every tape's bytes of the tick, through its own Tick.
+    for (const tape of tapes) tick.add(tape, batch.bytes, batch.bytes.byteLength, 1);
+    await tick.submit();
   }
   const seconds = (performance.now() - started) / 1000;
   const stats = await store.stats();
