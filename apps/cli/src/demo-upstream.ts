@@ -216,14 +216,12 @@ function responseObject({
   status,
   output = [],
   usage,
-  extra = {},
 }: {
   id: string;
   model: string;
   status: string;
   output?: unknown[];
   usage?: unknown;
-  extra?: Record<string, unknown>;
 }) {
   const createdAt = Math.floor(Date.now() / 1000);
   return {
@@ -246,7 +244,6 @@ function responseObject({
     tool_choice: 'auto',
     tools: [],
     ...(usage === undefined ? {} : { usage }),
-    ...extra,
   };
 }
 
