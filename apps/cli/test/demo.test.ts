@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { listenOnLoopback } from '../src/loopback.js';
 import { runCli, tempDir } from './helpers.js';
 
 const dir = tempDir('tapedeck-demo-');
@@ -44,8 +44,7 @@ describe('demo', () => {
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
-    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+    const endpoint = await listenOnLoopback(collector, 0);
     try {
       const db = join(dir.path, 'traced.sqlite');
       const result = await runCli(['demo', '--endpoint', endpoint, '--db', db], {

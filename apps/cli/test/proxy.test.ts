@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Opper } from 'opperai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenOnLoopback } from '../src/loopback.js';
 import {
   harSchema,
   type RunningCli,
@@ -53,8 +53,7 @@ beforeAll(async () => {
     };
     next();
   });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  upstreamOrigin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  upstreamOrigin = await listenOnLoopback(upstream, 0);
   proxy = startCli(
     // Port 9 (discard) on loopback: no collector answers, so spans stay local.
     [

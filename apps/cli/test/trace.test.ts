@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenOnLoopback } from '../src/loopback.js';
 import { exportTape } from '../src/tape-files.js';
 import { opperTape, runCli, tempDir } from './helpers.js';
 
@@ -26,8 +26,7 @@ beforeAll(async () => {
       response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
-  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+  endpoint = await listenOnLoopback(collector, 0);
 });
 afterAll(async () => {
   await new Promise((resolve) => collector.close(resolve));
@@ -57,13 +56,11 @@ describe('trace', () => {
 
   it('fails in one line when no collector answers', async () => {
     const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
+    const origin = await listenOnLoopback(closed, 0);
     await new Promise((resolve) => closed.close(resolve));
-    const result = await runCli(
-      ['trace', tape.spanId, '--endpoint', `http://127.0.0.1:${port}`, '--db', db],
-      { cwd: dir.path },
-    );
+    const result = await runCli(['trace', tape.spanId, '--endpoint', origin, '--db', db], {
+      cwd: dir.path,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(
