@@ -16,6 +16,9 @@ for (const file of files) {
   console.log(`\n=== ${file}`);
   const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', `${dir}${file}`], {
     stdio: 'inherit',
+    // bench/tsconfig.json has no `paths`: with the root one, tsx would send the built packages'
+    // imports of each other (@tapedeck/types, @tapedeck/sse) to their TypeScript sources.
+    env: { ...process.env, TSX_TSCONFIG_PATH: `${dir}tsconfig.json` },
   });
   if (result.status !== 0) failed += 1;
 }
