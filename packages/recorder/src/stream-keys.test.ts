@@ -85,6 +85,23 @@ const event = fc.oneof(
       type: fc.constantFrom('message', 'response.created', 'response.output_text.delta'),
       data: fc.oneof(
         { weight: 6, arbitrary: eventData.map((value) => JSON.stringify(value)) },
+        // Member names spelt with escapes (still the same names to JSON.parse), and a
+        // look-alike that is not the name.
+        {
+          weight: 2,
+          arbitrary: fc
+            .tuple(
+              eventData,
+              fc.constantFrom(
+                ['"span_id"', '"span\\u005fid"'],
+                ['"response"', '"\\u0072esponse"'],
+                ['"id"', '"\\u0069d"'],
+                ['"model"', '"mod\\u0065l"'],
+                ['"response"', '"responses"'],
+              ),
+            )
+            .map(([value, [name, spelt]]) => JSON.stringify(value).replaceAll(name, spelt)),
+        },
         {
           weight: 1,
           arbitrary: fc.constantFrom('[DONE]', ' [DONE]', 'not json', '{"span_id":', '7'),
@@ -109,6 +126,21 @@ describe('learnStreamKeys', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  it('reads a key whose member name is spelt with escapes', () => {
+    const spelt = (name: string, member: string, escaped: string) =>
+      sampleEvents(name).map((each) => ({ ...each, data: each.data.replaceAll(member, escaped) }));
+    const responses = spelt('openresponses-text.sse', '"response"', '"\\u0072esponse"');
+    expect(responses[0]?.data).toContain('\\u0072esponse');
+    expect(learnStreamKeys('openresponses', responses, {})).toEqual({
+      responseId: 'resp_01JD8Z3K4Q',
+      model: 'openai/gpt-4o-mini',
+    });
+    const opper = spelt('opper-text.sse', '"span_id"', '"span\\u005fid"');
+    expect(learnStreamKeys('opper', opper, {})).toEqual({
+      upstreamSpanId: '3f1c9a52-7d4e-4b8a-9c1e-5a6b7c8d9e0f',
+    });
   });
 
   it('learns the keys of the sample streams', () => {
