@@ -59,7 +59,7 @@ async function run(fetchImpl: typeof fetch) {
         body: '{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}',
       });
       let bytes = 0;
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>)
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>)
         bytes += chunk.byteLength;
       return bytes;
     }),

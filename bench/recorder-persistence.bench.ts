@@ -21,7 +21,7 @@ import type { TapeEvent } from '../packages/types/dist/index.js';
 
 const Database = createRequire(import.meta.url)(
   '../packages/recorder/node_modules/better-sqlite3',
-) as typeof import('better-sqlite3');
+) as typeof import('../packages/recorder/node_modules/@types/better-sqlite3/index.js');
 
 const TAPES = 100;
 const EVENTS_PER_TAPE = 10_000;

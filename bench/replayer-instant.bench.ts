@@ -105,7 +105,7 @@ async function consumeOnce(): Promise<number> {
   const client = new OpenAI({ apiKey: 'bench', baseURL, maxRetries: 0 });
   const stream = await client.responses.create(requestBody as never);
   let count = 0;
-  for await (const _event of stream as AsyncIterable<unknown>) count += 1;
+  for await (const _event of stream as unknown as AsyncIterable<unknown>) count += 1;
   return count;
 }
 
