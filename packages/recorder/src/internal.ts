@@ -1,3 +1,5 @@
+import type { StreamFamily, TapeFinish } from '@tapedeck/types';
+
 /**
  * An optional store method taking one flush tick of every stream being recorded in one call (the
  * SQLite store sends it to its writer thread as one operation, its buffers transferred): a tick
@@ -25,9 +27,46 @@ export interface TickBatch {
  * with), and the arenas, handed back for reuse.
  */
 export type AppendTick = (batch: TickBatch) => Promise<{
-  results: Array<{ events: number; dropped: number } | Error>;
+  results: Array<TickResult | Error>;
   arenas: ArrayBuffer[];
 }>;
+
+/** An event's type and data, as the store frames it. */
+export interface LeadingEvent {
+  type: string;
+  data: string;
+}
+
+/**
+ * A store's answer for one tape's part of a tick: how many events its bytes completed, how many
+ * were dropped for size so far, and, while the tape is young, its first events that completed
+ * (at most 16 in all, within its first MiB), to learn its family and keys from.
+ */
+export interface TickResult {
+  events: number;
+  dropped: number;
+  leading?: LeadingEvent[];
+}
+
+/**
+ * An optional store method that goes with {@link APPEND_TICK}: `finish`, resolving with the
+ * tape's leading events that only the end of the stream completed (a blank line ending in CR).
+ */
+export const FINISH_TICKED: unique symbol = Symbol.for('tapedeck.recorder.finish-ticked');
+export type FinishTicked = (
+  spanId: string,
+  finish: TapeFinish,
+) => Promise<{ leading?: LeadingEvent[] } | undefined>;
+
+/**
+ * An optional store method that goes with {@link APPEND_TICK}: records the family and keys a
+ * tape's leading events revealed after its head was written (keys as `finish` takes them).
+ */
+export const LEARN_KEYS: unique symbol = Symbol.for('tapedeck.recorder.learn-keys');
+export type LearnKeys = (
+  spanId: string,
+  keys: { family: StreamFamily; upstreamSpanId?: string; responseId?: string; model?: string },
+) => Promise<void>;
 
 /**
  * Events packed for a cheap trip to the writer thread: per event, six numbers (index, offsetMs,

@@ -18,7 +18,17 @@ export declare const SQLITE_SCHEMA_VERSION: number;
 
 /** One store operation by name, as sent to the writer worker. */
 export interface CoreOperation {
-  op: 'put' | 'append' | 'appendTick' | 'finish' | 'get' | 'list' | 'delete' | 'prune' | 'stats';
+  op:
+    | 'put'
+    | 'append'
+    | 'appendTick'
+    | 'finish'
+    | 'learn'
+    | 'get'
+    | 'list'
+    | 'delete'
+    | 'prune'
+    | 'stats';
   args: unknown[];
 }
 

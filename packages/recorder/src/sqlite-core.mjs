@@ -10,6 +10,13 @@ import { createFramer } from './sse-framer.mjs';
 
 /** The writer's scratch buffer is kept from tick to tick up to this size. */
 const SCRATCH_KEPT_BYTES = 32 * 1024 * 1024;
+/**
+ * A tape framed from its first byte hands its first events (type and data), at most this many
+ * and only those within its first {@link LEADING_MAX_BYTES}, back with the append's answer: the
+ * recorder learns the tape's family and keys from them, off its consumer's thread.
+ */
+const LEADING_EVENTS = 16;
+const LEADING_MAX_BYTES = 1024 * 1024;
 
 /** The database layout version this code writes (`PRAGMA user_version`). */
 export const SQLITE_SCHEMA_VERSION = 2;
@@ -524,6 +531,13 @@ export function createTapeCore(db) {
          model = COALESCE(@model, model)
        WHERE span_id = @spanId`,
     ),
+    learn: db.prepare(
+      `UPDATE tapes SET family = @family,
+         upstream_span_id = COALESCE(@upstreamSpanId, upstream_span_id),
+         response_id = COALESCE(@responseId, response_id),
+         model = COALESCE(@model, model)
+       WHERE span_id = @spanId`,
+    ),
     findTape: db.prepare(
       `SELECT * FROM tapes WHERE span_id = @id OR upstream_span_id = @id OR response_id = @id
        ORDER BY span_id = @id DESC, upstream_span_id = @id DESC, started_at DESC LIMIT 1`,
@@ -610,8 +624,11 @@ export function createTapeCore(db) {
     /** @type {unknown[] | undefined} */
     let batch;
     let appended = 0;
+    /** @type {Array<{type: string; data: string}> | undefined} */
+    let leading;
     if (data.frame === true) {
       const compact = frameSegment(tape, segment);
+      leading = takeLeading(tape.id, segment?.bytes, compact);
       appended = compact.count;
       if (compact.count > 0) {
         // Found in the bytes just stored, so they lie within them; arrival offsets only grow.
@@ -641,7 +658,8 @@ export function createTapeCore(db) {
     }
     if (batch) insertEventBatch(tape.id, batch);
     statements.updateAfterAppend.run(byteLength, segmentCount, eventCount, firstEventMs, tape.id);
-    return { events: appended, dropped: framers.get(tape.id)?.dropped() ?? 0 };
+    const dropped = framers.get(tape.id)?.dropped() ?? 0;
+    return leading ? { events: appended, dropped, leading } : { events: appended, dropped };
   }
 
   /**
@@ -665,6 +683,58 @@ export function createTapeCore(db) {
   // events in the bytes it stores, so the recorder's thread never parses them.
   /** @type {Map<number, ReturnType<typeof createFramer>>} */
   const framers = new Map();
+  // Tapes still handing back their leading events, by row id: a copy of their first bytes.
+  /** @type {Map<number, {bytes: Uint8Array; length: number; count: number}>} */
+  const leadings = new Map();
+
+  /**
+   * Keeps `bytes` (the tape's next bytes) while the tape hands back leading events, and returns
+   * those of `compact` (just framed) that are among its first {@link LEADING_EVENTS} within its
+   * first {@link LEADING_MAX_BYTES}.
+   * @param {number} tapeId
+   * @param {Uint8Array | undefined} bytes
+   * @param {CompactEvents} compact
+   */
+  function takeLeading(tapeId, bytes, compact) {
+    const leading = leadings.get(tapeId);
+    if (!leading) return undefined;
+    if (bytes && leading.length < LEADING_MAX_BYTES) {
+      const take = Math.min(bytes.byteLength, LEADING_MAX_BYTES - leading.length);
+      if (leading.length + take > leading.bytes.length) {
+        const grown = new Uint8Array(
+          Math.min(LEADING_MAX_BYTES, Math.max(4096, (leading.length + take) * 2)),
+        );
+        grown.set(leading.bytes.subarray(0, leading.length));
+        leading.bytes = grown;
+      }
+      leading.bytes.set(bytes.subarray(0, take), leading.length);
+      leading.length += take;
+    }
+    /** @type {Array<{type: string; data: string}> | undefined} */
+    let events;
+    if (compact.count > 0) {
+      const types = /** @type {string[]} */ (JSON.parse(compact.strings)[0]);
+      for (let i = 0; i < compact.count && leading.count < LEADING_EVENTS; i++) {
+        const start = /** @type {number} */ (compact.places[i * 2 + 1]);
+        const end = start + /** @type {number} */ (compact.sizes[i * 3]);
+        if (end > leading.length) {
+          leading.count = LEADING_EVENTS;
+          break;
+        }
+        events ??= [];
+        events.push({
+          type: /** @type {string} */ (types[/** @type {number} */ (compact.sizes[i * 3 + 1])]),
+          // The framer's ranges start after a BOM.
+          data: eventDataFromBytes(leading.bytes.subarray(start, end), false),
+        });
+        leading.count += 1;
+      }
+    }
+    if (leading.count >= LEADING_EVENTS || leading.length >= LEADING_MAX_BYTES) {
+      leadings.delete(tapeId);
+    }
+    return events;
+  }
 
   /**
    * Feeds a segment to its tape's framer; returns the events it completed, compact.
@@ -677,6 +747,8 @@ export function createTapeCore(db) {
     if (!framer) {
       framer = createFramer();
       framers.set(tape.id, framer);
+      if (tape.byte_length === 0)
+        leadings.set(tape.id, { bytes: new Uint8Array(0), length: 0, count: 0 });
       if (tape.byte_length > 0) {
         // This thread did not see the start of the tape (the store was reopened): catch up
         // from the stored bytes; those events are stored already.
@@ -707,6 +779,7 @@ export function createTapeCore(db) {
     );
     // A new tape may reuse a deleted tape's row id.
     framers.delete(Number(inserted.lastInsertRowid));
+    leadings.delete(Number(inserted.lastInsertRowid));
     if (!isWhole) return;
     /** @type {Array<{offsetMs: number; bytes: Uint8Array}>} */
     const chunks = [];
@@ -731,11 +804,15 @@ export function createTapeCore(db) {
   function finish(spanId, finish) {
     const tape = /** @type {any} */ (statements.tapeForAppend.get(spanId));
     const framer = tape ? framers.get(tape.id) : undefined;
+    /** @type {Array<{type: string; data: string}> | undefined} */
+    let leading;
     if (tape && framer) {
       // A blank line ending in CR as the very last byte dispatches only now.
       framers.delete(tape.id);
       framer.close(finish.durationMs);
       const last = framer.takeCompact();
+      leading = takeLeading(tape.id, undefined, last);
+      leadings.delete(tape.id);
       if (last.count > 0) {
         insertEventBatch(tape.id, compactBatch(last));
         statements.updateAfterAppend.run(
@@ -761,6 +838,23 @@ export function createTapeCore(db) {
         tapeId: spanId,
       });
     }
+    return leading ? { leading } : undefined;
+  }
+
+  /**
+   * Records what a tape's leading events said about it (see LEARN_KEYS in internal.ts): its
+   * family, and its keys as `finish` takes them.
+   * @param {string} spanId
+   * @param {{family: string; upstreamSpanId?: string; responseId?: string; model?: string}} keys
+   */
+  function learn(spanId, keys) {
+    statements.learn.run({
+      spanId,
+      family: keys.family,
+      upstreamSpanId: keys.upstreamSpanId ?? null,
+      responseId: keys.responseId ?? null,
+      model: keys.model ?? null,
+    });
   }
 
   /**
@@ -1023,6 +1117,8 @@ export function createTapeCore(db) {
         return appendTick(args[0]);
       case 'finish':
         return finish(args[0], args[1]);
+      case 'learn':
+        return learn(args[0], args[1]);
       case 'get':
         return get(args[0]);
       case 'list':

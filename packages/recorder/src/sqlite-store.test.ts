@@ -107,6 +107,41 @@ describe('createSqliteStore on disk', () => {
 });
 
 describe('createSqliteStore framing bytes on its writer thread', () => {
+  it("hands back a young tape's first events whole: across appends, at most 16, within its first MiB", async () => {
+    const encoder = new TextEncoder();
+    const store = createSqliteStore({ path: join(directory, 'leading.sqlite') });
+    const append = (spanId: string, text: string | Uint8Array) =>
+      appendFramed(store, spanId, [
+        { offsetMs: 1, bytes: typeof text === 'string' ? encoder.encode(text) : text },
+      ]);
+    // An event cut in two by the appends (and a BOM before the first), then more than 16.
+    const young = createTestTapeHead();
+    await store.put(young);
+    expect(
+      await append(young.spanId, '\uFEFFdata: {"span_id":"s-1"}\n\nevent: ping\ndata: o'),
+    ).toEqual({
+      events: 1,
+      dropped: 0,
+      leading: [{ type: 'message', data: '{"span_id":"s-1"}' }],
+    });
+    const rest = Array.from({ length: 20 }, (_, index) => `data: ${index}\n\n`).join('');
+    expect(await append(young.spanId, `ne\ndata: two\n\n${rest}`)).toEqual({
+      events: 21,
+      dropped: 0,
+      leading: [
+        { type: 'ping', data: 'one\ntwo' },
+        ...Array.from({ length: 14 }, (_, index) => ({ type: 'message', data: String(index) })),
+      ],
+    });
+    expect(await append(young.spanId, 'data: late\n\n')).toEqual({ events: 1, dropped: 0 });
+    // An event that ends past the tape's first MiB is not handed back, nor anything after it.
+    const long = { ...createTestTapeHead(), spanId: '1111111111111111' };
+    await store.put(long);
+    const big = encoder.encode(`data: ${'x'.repeat(1024 * 1024)}\n\ndata: after\n\n`);
+    expect(await append(long.spanId, big)).toEqual({ events: 2, dropped: 0 });
+    await store.close();
+  });
+
   it('finds every event, also when a reopened store continues a tape mid-event', async () => {
     const path = join(directory, 'raw.sqlite');
     const text =
@@ -121,6 +156,8 @@ describe('createSqliteStore framing bytes on its writer thread', () => {
     ).toEqual({
       events: 1,
       dropped: 0,
+      // A young tape's first events come back, to learn its keys from.
+      leading: [{ type: 'message', data: '{"span_id":"s-1"}' }],
     });
     await first.close();
     const second = createSqliteStore({ path });

@@ -11,7 +11,15 @@ import type {
   TapeSummary,
 } from '@tapedeck/types';
 import { TapedeckError } from '@tapedeck/types';
-import { APPEND_TICK, type AppendTick } from './internal.js';
+import {
+  APPEND_TICK,
+  type AppendTick,
+  FINISH_TICKED,
+  type FinishTicked,
+  LEARN_KEYS,
+  type LearnKeys,
+  type TickResult,
+} from './internal.js';
 import {
   type BatchResult,
   type CoreOperation,
@@ -277,20 +285,26 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
       batch.chunks.buffer,
     ]).then(({ results, arenas }) => ({
       results: results.map((result) =>
-        result.ok
-          ? (result.value as { events: number; dropped: number })
-          : toTapedeckError(result.error, path, 'append'),
+        result.ok ? (result.value as TickResult) : toTapedeckError(result.error, path, 'append'),
       ),
       arenas,
     }));
 
+  const finishTicked: FinishTicked = (spanId, finish) =>
+    write({ op: 'finish', args: [spanId, finish] });
   const store: TapeStore & {
     [APPEND_TICK]: AppendTick;
+    [FINISH_TICKED]: FinishTicked;
+    [LEARN_KEYS]: LearnKeys;
   } = {
     put: (tape: TapeHead | Tape) => write({ op: 'put', args: [tape] }),
     append,
     [APPEND_TICK]: appendTick,
-    finish: (spanId: string, finish: TapeFinish) => write({ op: 'finish', args: [spanId, finish] }),
+    [FINISH_TICKED]: finishTicked,
+    [LEARN_KEYS]: (spanId, keys) => write({ op: 'learn', args: [spanId, keys] }),
+    finish: async (spanId: string, finish: TapeFinish) => {
+      await finishTicked(spanId, finish);
+    },
     get: (id: string) => read<Tape | undefined>({ op: 'get', args: [id] }),
     list: (query: TapeListQuery = {}) =>
       read<{ tapes: TapeSummary[]; nextCursor?: string }>({ op: 'list', args: [query] }),

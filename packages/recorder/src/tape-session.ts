@@ -8,19 +8,22 @@ import type {
   TapeStore,
 } from '@tapedeck/types';
 import { detectFamily, TapedeckError, toTapeEvent } from '@tapedeck/types';
+import {
+  FINISH_TICKED,
+  type FinishTicked,
+  LEARN_KEYS,
+  type LeadingEvent,
+  type LearnKeys,
+  type TickResult,
+} from './internal.js';
 import { type LearntKeys, learnStreamKeys } from './stream-keys.js';
 import type { Tick, TickTape } from './tick-batch.js';
 
-/** How many leading events are parsed as JSON to learn the tape's keys and family. */
-const KEY_SCAN_EVENTS = 16;
 /**
- * With a store that frames bytes itself, the key parser reads a private copy of at most this
- * many leading bytes of a stream (what names a response comes first, and a stream that has not
- * named itself by then is not going to).
+ * How many leading events are parsed as JSON to learn the tape's keys and family. (A store that
+ * frames bytes itself hands back as many, from a tape's first MiB: see `TickResult`.)
  */
-const KEY_SCAN_MAX_BYTES = 1024 * 1024;
-/** The key parser reads the leading bytes this many at a time, to stop soon after what it needs. */
-const KEY_SCAN_PIECE_BYTES = 4096;
+const KEY_SCAN_EVENTS = 16;
 /** Unflushed bytes above which a stream flushes before the interval (bounds memory). */
 const EARLY_FLUSH_BYTES = 1024 * 1024;
 
@@ -62,9 +65,10 @@ export interface SessionHost {
  * copies the chunk and returns; parsing and store writes happen in {@link TapeSession.flush}.
  *
  * With a store that frames bytes itself (the SQLite store, on its writer thread) each chunk is
- * copied into the recorder's {@link Tick}, and the session parses only the first events, to
- * learn the tape's family and keys. With any other store it frames every event here and appends
- * them with their data.
+ * copied into the recorder's {@link Tick} and nothing is parsed here: the store hands back the
+ * tape's first events, and the session learns the tape's family and keys from them and records
+ * what they said. With any other store it frames every event here and appends them with their
+ * data.
  */
 const TAIL_BYTES = 24;
 /** `data: [DONE]` (or `data:[DONE]`) and the blank line that dispatches it, at the very end. */
@@ -88,10 +92,8 @@ export class TapeSession implements TickTape {
   private parser: SseParser | undefined;
   /** Why recording stopped before the stream ended, for the finish record. */
   private stoppedBecause: string | undefined;
-  /** Chunks not yet flushed; with a tick, private copies of the leading bytes for the key parser. */
+  /** Chunks not yet flushed (without a tick). */
   private pendingChunks: Array<{ offsetMs: number; bytes: Uint8Array }> = [];
-  /** With a tick: how many leading bytes were copied for the key parser. */
-  private keyScanBytes = 0;
   private pendingBytes = 0;
   private parsedEvents: TapeEvent[] = [];
   private firstEvents: Array<{ data: string; type: string }> = [];
@@ -99,10 +101,10 @@ export class TapeSession implements TickTape {
   private keyEventsScanned = 0;
   /** Set when the store frames events itself: this tape's bytes go into the recorder's ticks. */
   private readonly tick: Tick | undefined;
-  /** True once the first chunk asked for an early flush, to learn the keys soon. */
-  private keyScanRequested = false;
-  /** With a tick, true once the leading events told us what we need. */
-  private keysSettled = false;
+  /** What the family is told from, besides the events (the request as recorded). */
+  private readonly request: { url: string; method: string; body?: string | null };
+  /** With a tick: the family and keys last sent to the store. */
+  private stored = '';
   private droppedReported = 0;
   /** The stream's last few bytes, to tell a cancel after `[DONE]` from one mid-stream. */
   private tail = new Uint8Array(TAIL_BYTES);
@@ -121,18 +123,17 @@ export class TapeSession implements TickTape {
     this.family = head.family;
     this.tick = host.tick;
     this.tick?.open();
+    const { url, method, body } = head.request;
+    this.request = { url, method, body };
   }
 
-  /** The parser of the leading events, made when the first chunk is flushed. */
-  private createKeyParser(): SseParser {
+  /** The parser of the stream's events (without a tick), made when the first chunk is flushed. */
+  private createEventParser(): SseParser {
     return createParser({
-      // Framing finds event boundaries without decoding `data` until it is read. In raw mode
-      // this parser only sees the first events (for keys); the store frames the rest.
+      // Framing finds event boundaries without decoding `data` until it is read.
       mode: 'framing',
       onEvent: (event) => {
-        if (!this.tick) {
-          this.parsedEvents.push(toTapeEvent(event, this.currentOffsetMs));
-        }
+        this.parsedEvents.push(toTapeEvent(event, this.currentOffsetMs));
         if (this.firstEvents.length < KEY_SCAN_EVENTS) {
           this.firstEvents.push({ data: event.data, type: event.type });
         }
@@ -176,16 +177,6 @@ export class TapeSession implements TickTape {
         host.heldBytes += length;
       }
       this.bytes += length;
-      if (!this.keysSettled && !this.failed && this.keyScanBytes < KEY_SCAN_MAX_BYTES) {
-        const take = Math.min(length, KEY_SCAN_MAX_BYTES - this.keyScanBytes);
-        this.keyScanBytes += take;
-        this.pendingChunks.push({ offsetMs, bytes: bytes.slice(0, take) });
-        if (!this.keyScanRequested) {
-          // Learn the keys soon, and write the head before the tick that carries the bytes.
-          this.keyScanRequested = true;
-          host.requestEarlyFlush(this);
-        }
-      }
       return;
     }
     this.pendingChunks.push({ offsetMs, bytes: bytes.slice(0, length) });
@@ -223,14 +214,11 @@ export class TapeSession implements TickTape {
       return;
     }
     try {
-      if (!this.keysSettled && chunks.length > 0) {
-        this.parser ??= this.createKeyParser();
-        if (this.tick) this.scanForKeys(chunks);
-        else {
-          for (const chunk of chunks) {
-            this.currentOffsetMs = chunk.offsetMs;
-            this.parser.feed(chunk.bytes);
-          }
+      if (chunks.length > 0) {
+        this.parser ??= this.createEventParser();
+        for (const chunk of chunks) {
+          this.currentOffsetMs = chunk.offsetMs;
+          this.parser.feed(chunk.bytes);
         }
       }
     } catch (error) {
@@ -243,33 +231,6 @@ export class TapeSession implements TickTape {
     this.appendParsed(chunks, pendingBytes);
   }
 
-  /**
-   * With a tick: feeds the key parser copies of the leading bytes {@link KEY_SCAN_PIECE_BYTES}
-   * at a time, and stops once the keys are found or the leading events seen (a chunk that holds
-   * hundreds of events is not framed past them).
-   */
-  private scanForKeys(chunks: Array<{ offsetMs: number; bytes: Uint8Array }>): void {
-    const parser = this.parser as SseParser;
-    for (const { offsetMs, bytes } of chunks) {
-      this.currentOffsetMs = offsetMs;
-      for (let start = 0; start < bytes.byteLength; start += KEY_SCAN_PIECE_BYTES) {
-        parser.feed(
-          start === 0 && bytes.byteLength <= KEY_SCAN_PIECE_BYTES
-            ? bytes
-            : bytes.subarray(start, start + KEY_SCAN_PIECE_BYTES),
-        );
-        this.learnKeys();
-        if (
-          this.firstEvents.length >= KEY_SCAN_EVENTS ||
-          this.learnt.upstreamSpanId ||
-          this.learnt.responseId
-        ) {
-          return;
-        }
-      }
-    }
-  }
-
   /** A tick carrying this tape's bytes is about to go to the store: the head goes first. */
   beforeTick(): void {
     if (this.head) this.flush();
@@ -280,24 +241,8 @@ export class TapeSession implements TickTape {
     chunks: Array<{ offsetMs: number; bytes: Uint8Array }>,
     bytes: number,
   ): void {
-    if (this.tick) {
-      // The bytes are in the tick already; the chunks here were copies for the key parser.
-      if (
-        !this.keysSettled &&
-        (this.firstEvents.length >= KEY_SCAN_EVENTS ||
-          this.keyScanBytes >= KEY_SCAN_MAX_BYTES ||
-          this.learnt.upstreamSpanId ||
-          this.learnt.responseId)
-      ) {
-        this.keysSettled = true;
-        // Nothing reads the key parser or its events again: let them go with the stream still
-        // open, not when it ends.
-        this.parser = undefined;
-        this.firstEvents = [];
-        this.keyEventsScanned = 0;
-      }
-      return;
-    }
+    // With a tick the bytes are in the tick already.
+    if (this.tick) return;
     const events = this.parsedEvents;
     this.parsedEvents = [];
     if (chunks.length === 0 && events.length === 0) return;
@@ -306,13 +251,20 @@ export class TapeSession implements TickTape {
   }
 
   /**
-   * Takes the store's answer to a raw append: the events it completed, or the error it failed
-   * with (then the tape takes no more writes, as with any failed write).
+   * Takes the store's answer to a raw append: the events it completed and, while the tape is
+   * young, its first events (the family and keys are learnt from them and recorded), or the
+   * error it failed with (then the tape takes no more writes, as with any failed write).
    */
-  rawWritten(written: { events: number; dropped: number } | Error): void {
+  rawWritten(written: TickResult | Error): void {
     if (written instanceof Error) {
       this.writeFailed('append', written);
       return;
+    }
+    if (written.leading) {
+      this.learnLeading(written.leading);
+      // Once the stream has ended, its finish records them (see `end`).
+      const update = this.ended ? undefined : this.keysUpdate();
+      if (update) this.enqueue('learn', update);
     }
     const { events, dropped } = written;
     this.events += events;
@@ -363,34 +315,55 @@ export class TapeSession implements TickTape {
     this.learnKeys();
     this.appendParsed([], 0);
     // The finish must reach the store after the tick that carries this tape's last bytes.
-    void this.tick?.submit();
+    const ticked = this.tick?.submit();
     const durationMs = Math.max(0, this.host.now() - this.startedAt);
     if (this.stoppedBecause) outcome = 'incomplete';
     const finishError =
       this.stoppedBecause ??
       error ??
       (this.truncated ? `truncated at maxTapeBytes (${this.host.maxTapeBytes})` : undefined);
-    this.enqueue('finish', () =>
-      this.host.store.finish(this.spanId, {
-        outcome,
-        durationMs,
-        ...(finishError === undefined ? {} : { error: finishError }),
-        ...this.learnt,
-      }),
-    );
+    const finish = () => ({
+      outcome,
+      durationMs,
+      ...(finishError === undefined ? {} : { error: finishError }),
+      ...this.learnt,
+    });
+    const store = this.host.store as TapeStore & { [FINISH_TICKED]?: FinishTicked };
+    const finishTicked = store[FINISH_TICKED];
+    if (ticked && finishTicked) {
+      this.enqueue('finish', async () => {
+        // The last tick's answer may bring leading events; the finish records what they said.
+        await ticked;
+        await this.keysUpdate()?.();
+        const answer = await finishTicked.call(store, this.spanId, finish());
+        // A last event only the end dispatched (a blank line ending in CR) counts too.
+        if (answer?.leading) {
+          this.learnLeading(answer.leading);
+          await this.keysUpdate()?.();
+        }
+      });
+    } else {
+      this.enqueue('finish', () => this.host.store.finish(this.spanId, finish()));
+    }
     this.tick?.close();
     this.host.onEnded(this, outcome);
   }
 
+  /** With a tick: the first events of the tape, as the store framed them. */
+  private learnLeading(events: LeadingEvent[]): void {
+    for (const event of events) {
+      if (this.firstEvents.length < KEY_SCAN_EVENTS) this.firstEvents.push(event);
+    }
+    this.learnKeys();
+  }
+
   private learnKeys(): void {
-    // The events decide the family (they are what the server sent) until the head is written.
+    // The events decide the family (they are what the server sent): until the head is written,
+    // or, with a tick, at any time (the store is told; see `keysUpdate`).
     const scanned = this.keyEventsScanned;
     if (scanned === this.firstEvents.length) return;
     this.keyEventsScanned = this.firstEvents.length;
-    if (this.head) {
-      const { method, url, body } = this.head.request;
-      this.family = detectFamily({ url, method, body }, this.firstEvents);
-    }
+    if (this.head || this.tick) this.family = detectFamily(this.request, this.firstEvents);
     if (this.learnt.upstreamSpanId || this.learnt.responseId) return;
     this.learnt = learnStreamKeys(this.family, this.firstEvents.slice(scanned), this.learnt);
   }
@@ -402,7 +375,26 @@ export class TapeSession implements TickTape {
     if (this.learnt.upstreamSpanId) head.upstreamSpanId = this.learnt.upstreamSpanId;
     if (this.learnt.responseId) head.responseId = this.learnt.responseId;
     if (this.learnt.model && !head.model) head.model = this.learnt.model;
+    this.stored = this.keysText();
     this.enqueue('put', () => this.host.store.put(head));
+  }
+
+  private keysText(): string {
+    const { upstreamSpanId, responseId, model } = this.learnt;
+    return JSON.stringify([this.family, upstreamSpanId, responseId, model]);
+  }
+
+  /**
+   * With a tick: when the family or keys changed since the store last heard of them (the head,
+   * or an earlier update), the write that tells it; otherwise undefined.
+   */
+  private keysUpdate(): (() => Promise<void>) | undefined {
+    const learn = (this.host.store as { [LEARN_KEYS]?: LearnKeys })[LEARN_KEYS];
+    const text = this.keysText();
+    if (!learn || this.head || text === this.stored) return undefined;
+    this.stored = text;
+    const keys = { family: this.family, ...this.learnt };
+    return () => learn.call(this.host.store, this.spanId, keys);
   }
 
   private writeFailed(operation: string, error: unknown): void {

@@ -1,5 +1,5 @@
 import { ARENA_BYTES, ArenaPool } from './arena-pool.js';
-import type { AppendTick } from './internal.js';
+import type { AppendTick, TickResult } from './internal.js';
 
 /** Bytes gathered in one tick above which it goes to the store before the flush interval. */
 const SUBMIT_BYTES = 4 * 1024 * 1024;
@@ -17,7 +17,7 @@ export interface TickTape {
   /** Called before a tick carrying this tape's bytes goes to the store: its head must go first. */
   beforeTick(): void;
   /** The store's answer for this tape's part of a tick. */
-  rawWritten(result: { events: number; dropped: number } | Error): void;
+  rawWritten(result: TickResult | Error): void;
 }
 
 /**
@@ -166,7 +166,7 @@ export class Tick {
     this.arenaLengths = [];
     this.chunkCount = 0;
     this.bytes = 0;
-    const answered = (results: Array<{ events: number; dropped: number } | Error> | Error) => {
+    const answered = (results: Array<TickResult | Error> | Error) => {
       this.written(bytes);
       for (let index = 0; index < tapes.length; index++) {
         const result = results instanceof Error ? results : results[index];

@@ -1,5 +1,5 @@
 import type { TapeStore } from '@tapedeck/types';
-import { APPEND_TICK, type AppendTick } from '../src/internal.js';
+import { APPEND_TICK, type AppendTick, type TickResult } from '../src/internal.js';
 
 /**
  * Appends `chunks` to one tape of the SQLite store the way the recorder does (a tick of one tape,
@@ -10,7 +10,7 @@ export async function appendFramed(
   store: TapeStore,
   spanId: string,
   chunks: Array<{ offsetMs: number; bytes: Uint8Array }>,
-): Promise<{ events: number; dropped: number }> {
+): Promise<TickResult> {
   const appendTick = (store as TapeStore & { [APPEND_TICK]?: AppendTick })[APPEND_TICK];
   if (!appendTick) throw new Error('appendFramed: this store does not take ticks');
   const arena = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.bytes.byteLength, 0));

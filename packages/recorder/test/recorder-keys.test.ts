@@ -115,6 +115,32 @@ describe('keys learnt from the leading events', () => {
     await store.close();
   });
 
+  it("decide the tape's family when the request does not say it", async () => {
+    // A URL and body that name no family: the events, OpenResponses', decide it, also after the
+    // tape's head was written (the SQLite store is told once its writer has framed them).
+    for (const [name, store] of [
+      ['sqlite', createSqliteStore({ path: join(directory, 'family.sqlite') })],
+      ['memory', createMemoryStore()],
+    ] as const) {
+      const recorder = createRecorder({ store });
+      const response = await recorder.fetch(`${upstream.url}/gateway/${name}?whole`, {
+        method: 'POST',
+        headers: { accept: 'text/event-stream' },
+        body: '{}',
+      });
+      expectSameBytes(concatBytes(await readChunks(response.body)), stream);
+      await recorder.close();
+      const [summary] = (await store.list({ urlContains: `/gateway/${name}` })).tapes;
+      expect(summary).toMatchObject({ family: 'openresponses' });
+      expect(await store.get(summary!.spanId)).toMatchObject({
+        family: 'openresponses',
+        responseId: 'resp_01JD8Z3K4Q',
+        model: 'openai/gpt-4o-mini',
+      });
+      await store.close?.();
+    }
+  });
+
   it('are learnt from a last event that only the end of the stream dispatches', async () => {
     // A blank line ending in CR as the very last byte: the parser dispatches that event only
     // once it knows no LF follows, at the end.

@@ -84,15 +84,20 @@ describe('recording from other processes', () => {
       timeout: 15_000,
       interval: 20,
     });
-    // ...and within a flush interval they are on disk, while the stream is still open.
+    // ...and within a flush interval they are on disk, while the stream is still open, with the
+    // key their first event named (recorded once the writer thread has framed it).
     await vi.waitFor(
       () => {
         const db = new Database(path, { readonly: true });
         try {
-          const row = db.prepare('SELECT event_count, outcome FROM tapes').get() as
-            | { event_count: number; outcome: string }
-            | undefined;
-          expect(row).toEqual({ event_count: 3, outcome: 'recording' });
+          const row = db
+            .prepare('SELECT event_count, outcome, upstream_span_id FROM tapes')
+            .get() as { event_count: number; outcome: string } | undefined;
+          expect(row).toEqual({
+            event_count: 3,
+            outcome: 'recording',
+            upstream_span_id: '3f1c9a52-7d4e-4b8a-9c1e-5a6b7c8d9e0f',
+          });
         } finally {
           db.close();
         }
