@@ -331,10 +331,14 @@ export class TapeSession implements TickTape {
     const store = this.host.store as TapeStore & { [FINISH_TICKED]?: FinishTicked };
     const finishTicked = store[FINISH_TICKED];
     if (ticked && finishTicked) {
+      // The last tick's answer may still bring leading events (the finish then records what they
+      // said, so it waits for it); once all of them have come, the finish goes with that tick.
+      const mayLearnMore = this.firstEvents.length < KEY_SCAN_EVENTS;
       this.enqueue('finish', async () => {
-        // The last tick's answer may bring leading events; the finish records what they said.
-        await ticked;
-        await this.keysUpdate()?.();
+        if (mayLearnMore) {
+          await ticked;
+          await this.keysUpdate()?.();
+        }
         const answer = await finishTicked.call(store, this.spanId, finish());
         // A last event only the end dispatched (a blank line ending in CR) counts too.
         if (answer?.leading) {
