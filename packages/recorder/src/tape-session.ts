@@ -88,7 +88,7 @@ export class TapeSession implements TickTape {
   private head: TapeHead | undefined;
   private readonly startedAt: number;
   private readonly host: SessionHost;
-  /** Until the keys are settled in raw mode (then nothing reads it again). */
+  /** Without a tick: the parser of the stream's events. */
   private parser: SseParser | undefined;
   /** Why recording stopped before the stream ended, for the finish record. */
   private stoppedBecause: string | undefined;
