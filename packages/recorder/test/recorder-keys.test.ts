@@ -24,6 +24,12 @@ const stream = concatBytes([
 describe('keys learnt from the leading events', () => {
   let upstream: Awaited<ReturnType<typeof startUpstream>>;
   let directory: string;
+  /** A SQLite store (its writer thread frames the events) and a memory store (this thread does). */
+  const bothStores = (file: string) =>
+    [
+      ['sqlite', createSqliteStore({ path: join(directory, file) })],
+      ['memory', createMemoryStore()],
+    ] as const;
 
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'tapedeck-keys-'));
@@ -118,10 +124,7 @@ describe('keys learnt from the leading events', () => {
   it("decide the tape's family when the request does not say it", async () => {
     // A URL and body that name no family: the events, OpenResponses', decide it, also after the
     // tape's head was written (the SQLite store is told once its writer has framed them).
-    for (const [name, store] of [
-      ['sqlite', createSqliteStore({ path: join(directory, 'family.sqlite') })],
-      ['memory', createMemoryStore()],
-    ] as const) {
+    for (const [name, store] of bothStores('family.sqlite')) {
       const recorder = createRecorder({ store });
       const response = await recorder.fetch(`${upstream.url}/gateway/${name}?whole`, {
         method: 'POST',
@@ -144,10 +147,7 @@ describe('keys learnt from the leading events', () => {
   it('are learnt from a last event that only the end of the stream dispatches', async () => {
     // A blank line ending in CR as the very last byte: the parser dispatches that event only
     // once it knows no LF follows, at the end.
-    for (const [name, store] of [
-      ['sqlite', createSqliteStore({ path: join(directory, 'last-event.sqlite') })],
-      ['memory', createMemoryStore()],
-    ] as const) {
+    for (const [name, store] of bothStores('last-event.sqlite')) {
       const recorder = createRecorder({ store });
       const bytes = encoder.encode(`data: {"span_id":"sp_at_end_${name}","delta":"hi"}\r\r`);
       const oneChunk: typeof fetch = async () =>
