@@ -46,10 +46,14 @@ export interface TickResult {
   events: number;
   dropped: number;
   leading?: LeadingEvent[];
+  /** True once the store hands back no more leading events for this tape. */
+  leadingDone?: boolean;
 }
 
 /**
- * An optional store method that goes with {@link APPEND_TICK}: `finish`, resolving with the
+ * An optional store method that goes with {@link APPEND_TICK} (a store that takes ticks has all
+ * three: the recorder learns a tape's family and keys from what its ticks' answers hand back, and
+ * records them through {@link LEARN_KEYS}): `finish`, resolving with the
  * tape's leading events that only the end of the stream completed (a blank line ending in CR).
  */
 export const FINISH_TICKED: unique symbol = Symbol.for('tapedeck.recorder.finish-ticked');

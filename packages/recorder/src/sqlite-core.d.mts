@@ -46,8 +46,17 @@ export type BatchResult = { ok: true; value: unknown } | { ok: false; error: Ser
 /** The synchronous store over one open database. */
 export interface TapeCore {
   put(tape: TapeHead | Tape): void;
-  append(spanId: string, data: TapeAppend): void;
-  finish(spanId: string, finish: TapeFinish): void;
+  /** With `frame: true` (the writer frames the bytes) returns what it found (see `TickResult`). */
+  append(spanId: string, data: TapeAppend): unknown;
+  /** Returns the leading events only the stream's end dispatched, if any. */
+  finish(
+    spanId: string,
+    finish: TapeFinish,
+  ): { leading?: Array<{ type: string; data: string }> } | undefined;
+  learn(
+    spanId: string,
+    keys: { family: string; upstreamSpanId?: string; responseId?: string; model?: string },
+  ): void;
   get(id: string): Tape | undefined;
   list(query?: TapeListQuery): { tapes: TapeSummary[]; nextCursor?: string };
   delete(id: string): boolean;

@@ -548,6 +548,7 @@ export function createTapeCore(db) {
     ),
     eventBatches: eventBatchesStatement(version),
     deleteById: db.prepare('DELETE FROM tapes WHERE id = ?'),
+    tapeExists: db.prepare('SELECT 1 FROM tapes WHERE id = ?'),
     prune: db.prepare('DELETE FROM tapes WHERE started_at < ?'),
     totals: db.prepare(
       `SELECT COUNT(*) AS tapes, COALESCE(SUM(event_count), 0) AS events,
@@ -624,7 +625,7 @@ export function createTapeCore(db) {
     /** @type {unknown[] | undefined} */
     let batch;
     let appended = 0;
-    /** @type {Array<{type: string; data: string}> | undefined} */
+    /** @type {{events?: Array<{type: string; data: string}>; done: boolean} | undefined} */
     let leading;
     if (data.frame === true) {
       const compact = frameSegment(tape, segment);
@@ -658,8 +659,11 @@ export function createTapeCore(db) {
     }
     if (batch) insertEventBatch(tape.id, batch);
     statements.updateAfterAppend.run(byteLength, segmentCount, eventCount, firstEventMs, tape.id);
-    const dropped = framers.get(tape.id)?.dropped() ?? 0;
-    return leading ? { events: appended, dropped, leading } : { events: appended, dropped };
+    const result = { events: appended, dropped: framers.get(tape.id)?.dropped() ?? 0 };
+    if (!leading) return result;
+    return leading.events
+      ? { ...result, leading: leading.events, leadingDone: leading.done }
+      : { ...result, leadingDone: leading.done };
   }
 
   /**
@@ -683,27 +687,28 @@ export function createTapeCore(db) {
   // events in the bytes it stores, so the recorder's thread never parses them.
   /** @type {Map<number, ReturnType<typeof createFramer>>} */
   const framers = new Map();
-  // Tapes still handing back their leading events, by row id: a copy of their first bytes.
-  /** @type {Map<number, {bytes: Uint8Array; length: number; count: number}>} */
+  // Tapes still handing back their leading events, by row id: a copy of their bytes from the end
+  // of the last event handed back (`base`, an offset in the tape) up to what has been framed.
+  /** @type {Map<number, {bytes: Uint8Array; base: number; length: number; count: number}>} */
   const leadings = new Map();
 
   /**
    * Keeps `bytes` (the tape's next bytes) while the tape hands back leading events, and returns
    * those of `compact` (just framed) that are among its first {@link LEADING_EVENTS} within its
-   * first {@link LEADING_MAX_BYTES}.
+   * first {@link LEADING_MAX_BYTES}, and whether the tape is done handing them back.
    * @param {number} tapeId
    * @param {Uint8Array | undefined} bytes
    * @param {CompactEvents} compact
+   * @returns {{events?: Array<{type: string; data: string}>; done: boolean}}
    */
   function takeLeading(tapeId, bytes, compact) {
     const leading = leadings.get(tapeId);
-    if (!leading) return undefined;
-    if (bytes && leading.length < LEADING_MAX_BYTES) {
-      const take = Math.min(bytes.byteLength, LEADING_MAX_BYTES - leading.length);
+    if (!leading) return { done: true };
+    const kept = leading.base + leading.length;
+    if (bytes && kept < LEADING_MAX_BYTES) {
+      const take = Math.min(bytes.byteLength, LEADING_MAX_BYTES - kept);
       if (leading.length + take > leading.bytes.length) {
-        const grown = new Uint8Array(
-          Math.min(LEADING_MAX_BYTES, Math.max(4096, (leading.length + take) * 2)),
-        );
+        const grown = new Uint8Array(Math.max(4096, (leading.length + take) * 2));
         grown.set(leading.bytes.subarray(0, leading.length));
         leading.bytes = grown;
       }
@@ -714,10 +719,12 @@ export function createTapeCore(db) {
     let events;
     if (compact.count > 0) {
       const types = /** @type {string[]} */ (JSON.parse(compact.strings)[0]);
+      let consumed = leading.base;
       for (let i = 0; i < compact.count && leading.count < LEADING_EVENTS; i++) {
         const start = /** @type {number} */ (compact.places[i * 2 + 1]);
         const end = start + /** @type {number} */ (compact.sizes[i * 3]);
-        if (end > leading.length) {
+        if (end > leading.base + leading.length) {
+          // Past the first MiB: no later event lies within it either.
           leading.count = LEADING_EVENTS;
           break;
         }
@@ -725,15 +732,35 @@ export function createTapeCore(db) {
         events.push({
           type: /** @type {string} */ (types[/** @type {number} */ (compact.sizes[i * 3 + 1])]),
           // The framer's ranges start after a BOM.
-          data: eventDataFromBytes(leading.bytes.subarray(start, end), false),
+          data: eventDataFromBytes(
+            leading.bytes.subarray(start - leading.base, end - leading.base),
+            false,
+          ),
         });
         leading.count += 1;
+        consumed = end;
+      }
+      // Only the event still being framed needs its bytes kept.
+      const drop = consumed - leading.base;
+      if (drop > 0) {
+        leading.bytes.copyWithin(0, drop, leading.length);
+        leading.length -= drop;
+        leading.base = consumed;
       }
     }
-    if (leading.count >= LEADING_EVENTS || leading.length >= LEADING_MAX_BYTES) {
-      leadings.delete(tapeId);
-    }
-    return events;
+    const done =
+      leading.count >= LEADING_EVENTS || leading.base + leading.length >= LEADING_MAX_BYTES;
+    if (done) leadings.delete(tapeId);
+    return events ? { events, done } : { done };
+  }
+
+  /**
+   * Lets go of what the writer holds for framing a tape (by row id).
+   * @param {number} tapeId
+   */
+  function forgetFraming(tapeId) {
+    framers.delete(tapeId);
+    leadings.delete(tapeId);
   }
 
   /**
@@ -747,8 +774,9 @@ export function createTapeCore(db) {
     if (!framer) {
       framer = createFramer();
       framers.set(tape.id, framer);
-      if (tape.byte_length === 0)
-        leadings.set(tape.id, { bytes: new Uint8Array(0), length: 0, count: 0 });
+      if (tape.byte_length === 0) {
+        leadings.set(tape.id, { bytes: new Uint8Array(0), base: 0, length: 0, count: 0 });
+      }
       if (tape.byte_length > 0) {
         // This thread did not see the start of the tape (the store was reopened): catch up
         // from the stored bytes; those events are stored already.
@@ -778,8 +806,7 @@ export function createTapeCore(db) {
       headParams(tape, isWhole ? tape.outcome : 'recording'),
     );
     // A new tape may reuse a deleted tape's row id.
-    framers.delete(Number(inserted.lastInsertRowid));
-    leadings.delete(Number(inserted.lastInsertRowid));
+    forgetFraming(Number(inserted.lastInsertRowid));
     if (!isWhole) return;
     /** @type {Array<{offsetMs: number; bytes: Uint8Array}>} */
     const chunks = [];
@@ -808,11 +835,10 @@ export function createTapeCore(db) {
     let leading;
     if (tape && framer) {
       // A blank line ending in CR as the very last byte dispatches only now.
-      framers.delete(tape.id);
       framer.close(finish.durationMs);
       const last = framer.takeCompact();
-      leading = takeLeading(tape.id, undefined, last);
-      leadings.delete(tape.id);
+      leading = takeLeading(tape.id, undefined, last).events;
+      forgetFraming(tape.id);
       if (last.count > 0) {
         insertEventBatch(tape.id, compactBatch(last));
         statements.updateAfterAppend.run(
@@ -972,12 +998,19 @@ export function createTapeCore(db) {
     const row = /** @type {any} */ (statements.findTape.get({ id }));
     if (!row) return false;
     statements.deleteById.run(row.id);
+    forgetFraming(row.id);
     return true;
   }
 
   /** @param {{olderThan: number}} options */
   function prune({ olderThan }) {
-    return statements.prune.run(olderThan).changes;
+    const pruned = statements.prune.run(olderThan).changes;
+    if (pruned > 0) {
+      for (const tapeId of framers.keys()) {
+        if (!statements.tapeExists.get(tapeId)) forgetFraming(tapeId);
+      }
+    }
+    return pruned;
   }
 
   function stats() {
@@ -1097,7 +1130,14 @@ export function createTapeCore(db) {
           timingStart + /** @type {number} */ (chunkCounts[tape]) * 2,
         ),
       };
-      return attempt({ op: 'append', args: [spanId, { segment, frame: true }] });
+      const result = attempt({ op: 'append', args: [spanId, { segment, frame: true }] });
+      if (!result.ok) {
+        // The recorder writes no more to a tape whose append failed (its rows rolled back while
+        // the framing went on): let go of what the framing held.
+        const tape = /** @type {{id: number} | undefined} */ (statements.tapeForAppend.get(spanId));
+        if (tape) forgetFraming(tape.id);
+      }
+      return result;
     });
     if (!keep) scratch = new Uint8Array(0);
     return { results, arenas };
@@ -1138,6 +1178,7 @@ export function createTapeCore(db) {
     put,
     append,
     finish,
+    learn,
     get,
     list,
     delete: remove,

@@ -123,6 +123,7 @@ describe('createSqliteStore framing bytes on its writer thread', () => {
       events: 1,
       dropped: 0,
       leading: [{ type: 'message', data: '{"span_id":"s-1"}' }],
+      leadingDone: false,
     });
     const rest = Array.from({ length: 20 }, (_, index) => `data: ${index}\n\n`).join('');
     expect(await append(young.spanId, `ne\ndata: two\n\n${rest}`)).toEqual({
@@ -132,13 +133,18 @@ describe('createSqliteStore framing bytes on its writer thread', () => {
         { type: 'ping', data: 'one\ntwo' },
         ...Array.from({ length: 14 }, (_, index) => ({ type: 'message', data: String(index) })),
       ],
+      leadingDone: true,
     });
-    expect(await append(young.spanId, 'data: late\n\n')).toEqual({ events: 1, dropped: 0 });
+    expect(await append(young.spanId, 'data: late\n\n')).toEqual({
+      events: 1,
+      dropped: 0,
+      leadingDone: true,
+    });
     // An event that ends past the tape's first MiB is not handed back, nor anything after it.
     const long = { ...createTestTapeHead(), spanId: '1111111111111111' };
     await store.put(long);
     const big = encoder.encode(`data: ${'x'.repeat(1024 * 1024)}\n\ndata: after\n\n`);
-    expect(await append(long.spanId, big)).toEqual({ events: 2, dropped: 0 });
+    expect(await append(long.spanId, big)).toEqual({ events: 2, dropped: 0, leadingDone: true });
     await store.close();
   });
 
@@ -158,15 +164,17 @@ describe('createSqliteStore framing bytes on its writer thread', () => {
       dropped: 0,
       // A young tape's first events come back, to learn its keys from.
       leading: [{ type: 'message', data: '{"span_id":"s-1"}' }],
+      leadingDone: false,
     });
     await first.close();
+    // A reopened store hands back no leading events of a tape it did not see begin.
     const second = createSqliteStore({ path });
     expect(
       await appendFramed(second, head.spanId, [
         { offsetMs: 2, bytes: bytes.subarray(40, 70) },
         { offsetMs: 3, bytes: bytes.subarray(70) },
       ]),
-    ).toEqual({ events: 2, dropped: 0 });
+    ).toEqual({ events: 2, dropped: 0, leadingDone: true });
     await second.finish(head.spanId, { outcome: 'complete', durationMs: 4 });
     const tape = await second.get(head.spanId);
     await second.close();

@@ -105,6 +105,8 @@ export class TapeSession implements TickTape {
   private readonly request: { url: string; method: string; body?: string | null };
   /** With a tick: the family and keys last sent to the store. */
   private stored = '';
+  /** With a tick: false once the store hands back no more leading events. */
+  private leadingOpen = true;
   private droppedReported = 0;
   /** The stream's last few bytes, to tell a cancel after `[DONE]` from one mid-stream. */
   private tail = new Uint8Array(TAIL_BYTES);
@@ -260,6 +262,7 @@ export class TapeSession implements TickTape {
       this.writeFailed('append', written);
       return;
     }
+    if (written.leadingDone) this.leadingOpen = false;
     if (written.leading) {
       this.learnLeading(written.leading);
       // Once the stream has ended, its finish records them (see `end`).
@@ -332,14 +335,20 @@ export class TapeSession implements TickTape {
     const finishTicked = store[FINISH_TICKED];
     if (ticked && finishTicked) {
       // The last tick's answer may still bring leading events (the finish then records what they
-      // said, so it waits for it); once all of them have come, the finish goes with that tick.
-      const mayLearnMore = this.firstEvents.length < KEY_SCAN_EVENTS;
+      // said, so it waits for it); once none can come, the finish goes with that tick.
+      const mayLearnMore = this.leadingOpen && this.firstEvents.length < KEY_SCAN_EVENTS;
       this.enqueue('finish', async () => {
         if (mayLearnMore) {
           await ticked;
-          await this.keysUpdate()?.();
+          // That answer may have been a failure: a failed tape takes no more writes.
+          if (this.failed) return;
         }
-        const answer = await finishTicked.call(store, this.spanId, finish());
+        // The store applies these in order: the keys, then the finish.
+        const learnt = this.keysUpdate()?.();
+        const [answer] = await Promise.all([
+          finishTicked.call(store, this.spanId, finish()),
+          learnt,
+        ]);
         // A last event only the end dispatched (a blank line ending in CR) counts too.
         if (answer?.leading) {
           this.learnLeading(answer.leading);

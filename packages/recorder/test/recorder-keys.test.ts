@@ -144,6 +144,42 @@ describe('keys learnt from the leading events', () => {
     }
   });
 
+  it('are recorded while the stream is still open', async () => {
+    // The request names no family; the first events do, and the store hears of it (and of the
+    // response id) before the stream ends.
+    const store = createSqliteStore({ path: join(directory, 'open.sqlite') });
+    const recorder = createRecorder({ store });
+    let upstreamBody!: ReadableStreamDefaultController<Uint8Array>;
+    const held: typeof fetch = async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            upstreamBody = controller;
+          },
+        }),
+        { headers: { 'content-type': 'text/event-stream' } },
+      );
+    const response = await recorder.wrap(held)('https://gateway.example/stream', {
+      method: 'POST',
+      body: '{}',
+    });
+    const reader = response.body!.getReader();
+    upstreamBody.enqueue(new Uint8Array(sample));
+    expectSameBytes((await reader.read()).value!, new Uint8Array(sample));
+    await recorder.flush();
+    const [summary] = (await store.list()).tapes;
+    expect(summary).toMatchObject({ family: 'openresponses', outcome: 'recording' });
+    expect(await store.get(summary!.spanId)).toMatchObject({ responseId: 'resp_01JD8Z3K4Q' });
+    upstreamBody.close();
+    expect((await reader.read()).done).toBe(true);
+    await recorder.close();
+    expect(await store.get('resp_01JD8Z3K4Q')).toMatchObject({
+      family: 'openresponses',
+      outcome: 'complete',
+    });
+    await store.close();
+  });
+
   it('are learnt from a last event that only the end of the stream dispatches', async () => {
     // A blank line ending in CR as the very last byte: the parser dispatches that event only
     // once it knows no LF follows, at the end.

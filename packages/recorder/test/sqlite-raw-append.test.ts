@@ -32,6 +32,7 @@ describe('the SQLite store framing raw segments on its writer thread', () => {
       events: count,
       dropped: 0,
       leading: Array.from({ length: 16 }, () => ({ type: 'message', data: 'x' })),
+      leadingDone: true,
     });
     await store.finish('00f067aa0ba902b7', { outcome: 'complete', durationMs: 9 });
     const tape = await store.get('00f067aa0ba902b7');
