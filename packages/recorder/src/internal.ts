@@ -51,15 +51,16 @@ export interface TickResult {
 }
 
 /**
- * An optional store method that goes with {@link APPEND_TICK} (a store that takes ticks has all
- * three: the recorder learns a tape's family and keys from what its ticks' answers hand back, and
- * records them through {@link LEARN_KEYS}): `finish`, resolving with the
- * tape's leading events that only the end of the stream completed (a blank line ending in CR).
+ * A store method that goes with {@link APPEND_TICK} (the recorder uses ticks only with a store
+ * that has all three: it learns a tape's family and keys from what the ticks' answers hand back,
+ * and records them through {@link LEARN_KEYS}): `finish`, which also records the family the
+ * tape's events decided, resolving with the tape's leading events that only the end of the
+ * stream completed (a blank line ending in CR).
  */
 export const FINISH_TICKED: unique symbol = Symbol.for('tapedeck.recorder.finish-ticked');
 export type FinishTicked = (
   spanId: string,
-  finish: TapeFinish,
+  finish: TapeFinish & { family?: StreamFamily },
 ) => Promise<{ leading?: LeadingEvent[] } | undefined>;
 
 /**

@@ -51,7 +51,7 @@ export interface TapeCore {
   /** Returns the leading events only the stream's end dispatched, if any. */
   finish(
     spanId: string,
-    finish: TapeFinish,
+    finish: TapeFinish & { family?: string },
   ): { leading?: Array<{ type: string; data: string }> } | undefined;
   learn(
     spanId: string,

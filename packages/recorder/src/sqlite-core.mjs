@@ -526,6 +526,7 @@ export function createTapeCore(db) {
     ),
     finish: db.prepare(
       `UPDATE tapes SET outcome = @outcome, error = @error, duration_ms = @durationMs,
+         family = COALESCE(@family, family),
          upstream_span_id = COALESCE(@upstreamSpanId, upstream_span_id),
          response_id = COALESCE(@responseId, response_id),
          model = COALESCE(@model, model)
@@ -699,11 +700,16 @@ export function createTapeCore(db) {
    * @param {number} tapeId
    * @param {Uint8Array | undefined} bytes
    * @param {CompactEvents} compact
-   * @returns {{events?: Array<{type: string; data: string}>; done: boolean}}
+   * @returns {{events?: Array<{type: string; data: string}>; done: boolean} | undefined} undefined
+   *   once the tape has said it is done
    */
   function takeLeading(tapeId, bytes, compact) {
     const leading = leadings.get(tapeId);
-    if (!leading) return { done: true };
+    if (!leading) return undefined;
+    if (leading.count >= LEADING_EVENTS) {
+      leadings.delete(tapeId);
+      return { done: true };
+    }
     const kept = leading.base + leading.length;
     if (bytes && kept < LEADING_MAX_BYTES) {
       const take = Math.min(bytes.byteLength, LEADING_MAX_BYTES - kept);
@@ -774,9 +780,14 @@ export function createTapeCore(db) {
     if (!framer) {
       framer = createFramer();
       framers.set(tape.id, framer);
-      if (tape.byte_length === 0) {
-        leadings.set(tape.id, { bytes: new Uint8Array(0), base: 0, length: 0, count: 0 });
-      }
+      // A tape seen from its first byte hands back its leading events; one this thread did not
+      // see begin only says, once, that none will come.
+      leadings.set(tape.id, {
+        bytes: new Uint8Array(0),
+        base: 0,
+        length: 0,
+        count: tape.byte_length === 0 ? 0 : LEADING_EVENTS,
+      });
       if (tape.byte_length > 0) {
         // This thread did not see the start of the tape (the store was reopened): catch up
         // from the stored bytes; those events are stored already.
@@ -837,7 +848,7 @@ export function createTapeCore(db) {
       // A blank line ending in CR as the very last byte dispatches only now.
       framer.close(finish.durationMs);
       const last = framer.takeCompact();
-      leading = takeLeading(tape.id, undefined, last).events;
+      leading = takeLeading(tape.id, undefined, last)?.events;
       forgetFraming(tape.id);
       if (last.count > 0) {
         insertEventBatch(tape.id, compactBatch(last));
@@ -855,6 +866,7 @@ export function createTapeCore(db) {
       outcome: finish.outcome,
       error: finish.error ?? null,
       durationMs: finish.durationMs,
+      family: finish.family ?? null,
       upstreamSpanId: finish.upstreamSpanId ?? null,
       responseId: finish.responseId ?? null,
       model: finish.model ?? null,

@@ -1,31 +1,11 @@
 import type { StreamFamily } from '@tapedeck/types';
-import { extractStreamInfo, parseEventData } from '@tapedeck/types';
+import { extractStreamInfo, mayCarryStreamInfo, parseEventData } from '@tapedeck/types';
 
 /** Keys a tape learns from its stream's leading events. */
 export interface LearntKeys {
   upstreamSpanId?: string;
   responseId?: string;
   model?: string;
-}
-
-/**
- * The member names an event's data must spell out to carry its family's keys (see
- * `extractStreamInfo`). Data that has none of them, and no `\u` escape that could spell one,
- * cannot name a key: it is not parsed. The leading events are mostly deltas, and parsing each
- * one cost more than the rest of a stream's key scan.
- */
-const KEY_MEMBERS: Record<StreamFamily, readonly string[]> = {
-  opper: ['"span_id"'],
-  openresponses: ['"response"'],
-  'chat-completions': ['"id"', '"model"'],
-  sse: [],
-};
-
-function mayNameKeys(family: StreamFamily, data: string): boolean {
-  const members = KEY_MEMBERS[family];
-  if (members.length === 0) return false;
-  for (const member of members) if (data.includes(member)) return true;
-  return data.includes('\\u');
 }
 
 /**
@@ -45,7 +25,7 @@ export function learnStreamKeys(
 ): LearntKeys {
   let result = learnt;
   for (const event of events) {
-    if (!mayNameKeys(family, event.data)) continue;
+    if (!mayCarryStreamInfo(family, event.data)) continue;
     let value: unknown;
     try {
       value = JSON.parse(event.data);

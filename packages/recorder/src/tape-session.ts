@@ -8,14 +8,7 @@ import type {
   TapeStore,
 } from '@tapedeck/types';
 import { detectFamily, TapedeckError, toTapeEvent } from '@tapedeck/types';
-import {
-  FINISH_TICKED,
-  type FinishTicked,
-  LEARN_KEYS,
-  type LeadingEvent,
-  type LearnKeys,
-  type TickResult,
-} from './internal.js';
+import type { FinishTicked, LeadingEvent, LearnKeys, TickResult } from './internal.js';
 import { type LearntKeys, learnStreamKeys } from './stream-keys.js';
 import type { Tick, TickTape } from './tick-batch.js';
 
@@ -58,6 +51,8 @@ export interface SessionHost {
    * {@link TapeSession.rawWritten}.
    */
   tick?: Tick;
+  /** With {@link SessionHost.tick}: the store's finish and key records for ticked tapes. */
+  tickStore?: { finish: FinishTicked; learnKeys: LearnKeys };
 }
 
 /**
@@ -331,24 +326,20 @@ export class TapeSession implements TickTape {
       ...(finishError === undefined ? {} : { error: finishError }),
       ...this.learnt,
     });
-    const store = this.host.store as TapeStore & { [FINISH_TICKED]?: FinishTicked };
-    const finishTicked = store[FINISH_TICKED];
-    if (ticked && finishTicked) {
+    const tickStore = this.host.tickStore;
+    if (ticked && tickStore) {
       // The last tick's answer may still bring leading events (the finish then records what they
       // said, so it waits for it); once none can come, the finish goes with that tick.
-      const mayLearnMore = this.leadingOpen && this.firstEvents.length < KEY_SCAN_EVENTS;
+      const mayLearnMore = this.leadingOpen;
       this.enqueue('finish', async () => {
         if (mayLearnMore) {
           await ticked;
           // That answer may have been a failure: a failed tape takes no more writes.
           if (this.failed) return;
         }
-        // The store applies these in order: the keys, then the finish.
-        const learnt = this.keysUpdate()?.();
-        const [answer] = await Promise.all([
-          finishTicked.call(store, this.spanId, finish()),
-          learnt,
-        ]);
+        // The finish records the family and keys learnt so far.
+        this.stored = this.keysText();
+        const answer = await tickStore.finish(this.spanId, { ...finish(), family: this.family });
         // A last event only the end dispatched (a blank line ending in CR) counts too.
         if (answer?.leading) {
           this.learnLeading(answer.leading);
@@ -388,7 +379,7 @@ export class TapeSession implements TickTape {
     if (this.learnt.upstreamSpanId) head.upstreamSpanId = this.learnt.upstreamSpanId;
     if (this.learnt.responseId) head.responseId = this.learnt.responseId;
     if (this.learnt.model && !head.model) head.model = this.learnt.model;
-    this.stored = this.keysText();
+    if (this.tick) this.stored = this.keysText();
     this.enqueue('put', () => this.host.store.put(head));
   }
 
@@ -402,12 +393,13 @@ export class TapeSession implements TickTape {
    * or an earlier update), the write that tells it; otherwise undefined.
    */
   private keysUpdate(): (() => Promise<void>) | undefined {
-    const learn = (this.host.store as { [LEARN_KEYS]?: LearnKeys })[LEARN_KEYS];
+    const tickStore = this.host.tickStore;
+    if (!tickStore || this.head) return undefined;
     const text = this.keysText();
-    if (!learn || this.head || text === this.stored) return undefined;
+    if (text === this.stored) return undefined;
     this.stored = text;
     const keys = { family: this.family, ...this.learnt };
-    return () => learn.call(this.host.store, this.spanId, keys);
+    return () => tickStore.learnKeys(this.spanId, keys);
   }
 
   private writeFailed(operation: string, error: unknown): void {

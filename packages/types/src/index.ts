@@ -148,7 +148,13 @@ export type {
   ParsedEventData,
   StreamInfo,
 } from './parse-event.js';
-export { DONE_SENTINEL, detectFamily, extractStreamInfo, parseEventData } from './parse-event.js';
+export {
+  DONE_SENTINEL,
+  detectFamily,
+  extractStreamInfo,
+  mayCarryStreamInfo,
+  parseEventData,
+} from './parse-event.js';
 export type { RequestHashInput, RequestHashOptions } from './request-hash.js';
 export {
   canonicalJson,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { detectFamily, extractStreamInfo, parseEventData } from './parse-event.js';
+import {
+  detectFamily,
+  extractStreamInfo,
+  mayCarryStreamInfo,
+  parseEventData,
+} from './parse-event.js';
 
 describe('parseEventData', () => {
   it('reports [DONE] as a sentinel for every family', () => {
@@ -217,5 +222,26 @@ describe('extractStreamInfo', () => {
     });
     expect(extractStreamInfo('sse', { id: 'x' })).toEqual({});
     expect(extractStreamInfo('opper', 'text')).toEqual({});
+  });
+});
+
+describe('mayCarryStreamInfo', () => {
+  it('is true for data that spells out a member extractStreamInfo reads, plainly or escaped', () => {
+    const cases: Array<[Parameters<typeof mayCarryStreamInfo>[0], string, boolean]> = [
+      ['opper', '{"span_id":"s-1"}', true],
+      ['opper', '{"span\\u005fid":"s-1"}', true],
+      ['opper', '{"delta":"hi"}', false],
+      ['openresponses', '{"type":"response.created","response":{"id":"r"}}', true],
+      ['openresponses', '{"type":"response.output_text.delta","delta":"hi"}', false],
+      ['chat-completions', '{"model":"m"}', true],
+      ['chat-completions', '{"id":"c"}', true],
+      ['chat-completions', '{"choices":[]}', false],
+      ['sse', '{"span_id":"s-1","id":"c"}', false],
+    ];
+    for (const [family, data, expected] of cases) {
+      expect(mayCarryStreamInfo(family, data), `${family} ${data}`).toBe(expected);
+      // Whatever it rules out, extractStreamInfo finds nothing in.
+      if (!expected) expect(extractStreamInfo(family, JSON.parse(data))).toEqual({});
+    }
   });
 });

@@ -304,3 +304,25 @@ export function extractStreamInfo(family: StreamFamily, value: unknown): StreamI
   }
   return info;
 }
+
+/**
+ * The member names an event's data must spell out to carry what {@link extractStreamInfo} reads
+ * for its family: kept beside it, so the two change together.
+ */
+const STREAM_INFO_MEMBERS: Record<StreamFamily, readonly string[]> = {
+  opper: ['"span_id"'],
+  openresponses: ['"response"'],
+  'chat-completions': ['"id"', '"model"'],
+  sse: [],
+};
+
+/**
+ * False when an event's `data` cannot name any key {@link extractStreamInfo} reads for `family`
+ * (none of its member names, and no `\u` escape that could spell one): it need not be parsed.
+ */
+export function mayCarryStreamInfo(family: StreamFamily, data: string): boolean {
+  const members = STREAM_INFO_MEMBERS[family];
+  if (members.length === 0) return false;
+  for (const member of members) if (data.includes(member)) return true;
+  return data.includes('\\u');
+}
