@@ -85,6 +85,38 @@ describe('Tick', () => {
     // The full arena came back for reuse; the small tail travelled as a copy.
     expect(tick.heldArenaBytes).toBe(ARENA_BYTES);
     expect(batch!.arenas[1]!.byteLength).toBe(20);
+    // The arena whose tail went as a copy stays this tick's: the next chunk takes none from the pool.
+    tick.add(a, fill(1, 9), 1, 5);
+    expect(tick.heldArenaBytes).toBe(ARENA_BYTES);
+  });
+
+  it('sends an arena with a large tail itself, and the next tick fills a fresh one', async () => {
+    const batches: TickBatch[] = [];
+    const settle: Array<() => void> = [];
+    const tick = new Tick({
+      appendTick: (batch) => {
+        batches.push(batch);
+        return new Promise((resolve) =>
+          settle.push(() => resolve({ results: [{ events: 0, dropped: 0 }], arenas: [] })),
+        );
+      },
+      written: () => {},
+      onError: (error) => {
+        throw error;
+      },
+    });
+    tick.open();
+    const a = tape('a', []);
+    const large = fill(ARENA_BYTES / 2, 7);
+    tick.add(a, large, large.byteLength, 0);
+    const firstSent = tick.submit();
+    tick.add(a, fill(100, 8), 100, 1);
+    const secondSent = tick.submit();
+    expect(batches[0]!.arenas[0]!.byteLength).toBe(ARENA_BYTES);
+    expect(split(batches[0]!)[0]!.bytes).toEqual([...large]);
+    expect(split(batches[1]!)[0]!.bytes).toEqual([...fill(100, 8)]);
+    for (const each of settle) each();
+    await Promise.all([firstSent, secondSent]);
   });
 
   it('keeps filling the arena whose small tail it sent, and a later tick does not disturb an earlier one', async () => {
@@ -116,14 +148,15 @@ describe('Tick', () => {
     expect(a.results).toHaveLength(2);
   });
 
-  it('tells every tape of a tick the error when the store fails it', async () => {
+  it('tells every tape of a tick the error when the store fails it, and counts its bytes as let go', async () => {
     let calls = 0;
+    const written: number[] = [];
     const tick = new Tick({
       appendTick: async () => {
         calls += 1;
         throw new Error('disk full');
       },
-      written: () => {},
+      written: (bytes) => written.push(bytes),
       onError: (error) => {
         throw error;
       },
@@ -138,6 +171,7 @@ describe('Tick', () => {
       'Error: disk full',
       'Error: disk full',
     ]);
+    expect(written).toEqual([8]);
     // Nothing to send: no call.
     await tick.submit();
     expect(calls).toBe(1);
