@@ -1197,7 +1197,7 @@ export function createStreamSpan(config: StreamSpanConfig): StreamSpan {
           method: config.request.method,
           body: config.request.body,
         },
-        [{ data: event.data, type: event.type }],
+        [event],
       );
       live.family = family;
       span.setAttribute(ATTR_TAPEDECK_STREAM_FAMILY, family);
