@@ -39,6 +39,26 @@ function fill(length: number, seed: number) {
   return Uint8Array.from({ length }, (_, index) => (index * 31 + seed) % 251);
 }
 
+/** An open tick whose store holds every answer until `settle` (one per batch) is called. */
+function heldTick() {
+  const batches: TickBatch[] = [];
+  const settle: Array<() => void> = [];
+  const tick = new Tick({
+    appendTick: (batch) => {
+      batches.push(batch);
+      return new Promise((resolve) =>
+        settle.push(() => resolve({ results: [{ events: 0, dropped: 0 }], arenas: [] })),
+      );
+    },
+    written: () => {},
+    onError: (error) => {
+      throw error;
+    },
+  });
+  tick.open();
+  return { tick, batches, settle };
+}
+
 describe('Tick', () => {
   it("lays every tape's chunks end to end, writes heads first, and hands each tape its answer", async () => {
     const log: string[] = [];
@@ -91,21 +111,7 @@ describe('Tick', () => {
   });
 
   it('sends an arena with a large tail itself, and the next tick fills a fresh one', async () => {
-    const batches: TickBatch[] = [];
-    const settle: Array<() => void> = [];
-    const tick = new Tick({
-      appendTick: (batch) => {
-        batches.push(batch);
-        return new Promise((resolve) =>
-          settle.push(() => resolve({ results: [{ events: 0, dropped: 0 }], arenas: [] })),
-        );
-      },
-      written: () => {},
-      onError: (error) => {
-        throw error;
-      },
-    });
-    tick.open();
+    const { tick, batches, settle } = heldTick();
     const a = tape('a', []);
     const large = fill(ARENA_BYTES / 2, 7);
     tick.add(a, large, large.byteLength, 0);
@@ -120,21 +126,7 @@ describe('Tick', () => {
   });
 
   it('keeps filling the arena whose small tail it sent, and a later tick does not disturb an earlier one', async () => {
-    const batches: TickBatch[] = [];
-    const settle: Array<() => void> = [];
-    const tick = new Tick({
-      appendTick: (batch) => {
-        batches.push(batch);
-        return new Promise((resolve) =>
-          settle.push(() => resolve({ results: [{ events: 0, dropped: 0 }], arenas: [] })),
-        );
-      },
-      written: () => {},
-      onError: (error) => {
-        throw error;
-      },
-    });
-    tick.open();
+    const { tick, batches, settle } = heldTick();
     const a = tape('a', []);
     tick.add(a, fill(100, 5), 100, 0);
     const firstSent = tick.submit();
