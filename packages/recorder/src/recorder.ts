@@ -34,7 +34,10 @@ export interface RecorderOptions {
   beforePersist?: (tape: TapeHead) => TapeHead | undefined | false;
   /** Receives every recorder failure (a TapedeckError with code STORE_FAILURE or RECORDER_FAILURE). */
   onError?: (error: TapedeckError) => void;
-  /** How often buffered chunks and events are written (default 100 ms). */
+  /**
+   * How often buffered chunks and events, and the outcomes of streams that ended, are written
+   * (default 100 ms). When the last stream being recorded ends, everything is written at once.
+   */
   flushIntervalMs?: number;
   /** Bytes recorded per tape at most (default 64 MiB); the stream itself is never cut. */
   maxTapeBytes?: number;
@@ -342,6 +345,8 @@ export function createRecorder({
       if (active.size === 0 && timer) {
         timer.stop();
         timer = undefined;
+        // The finishes waiting for the next tick (see TapeSession.end) need no timer to go.
+        void tick?.submit();
       }
     },
   };

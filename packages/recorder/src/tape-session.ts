@@ -312,8 +312,6 @@ export class TapeSession implements TickTape {
     // The end may dispatch one last event (a blank line ending in CR): its keys count too.
     this.learnKeys();
     this.appendParsed([], 0);
-    // The finish must reach the store after the tick that carries this tape's last bytes.
-    const ticked = this.tick?.submit();
     const durationMs = Math.max(0, this.host.now() - this.startedAt);
     if (this.stoppedBecause) outcome = 'incomplete';
     const finishError =
@@ -326,25 +324,34 @@ export class TapeSession implements TickTape {
       ...(finishError === undefined ? {} : { error: finishError }),
       ...this.learnt,
     });
+    const tick = this.tick;
     const tickStore = this.host.tickStore;
-    if (ticked && tickStore) {
-      // The last tick's answer may still bring leading events (the finish then records what they
-      // said, so it waits for it); once none can come, the finish goes with that tick.
-      const mayLearnMore = this.leadingOpen;
-      this.enqueue('finish', async () => {
-        if (mayLearnMore) {
-          await ticked;
-          // That answer may have been a failure: a failed tape takes no more writes.
-          if (this.failed) return;
-        }
-        // The finish records the family and keys learnt so far.
-        this.stored = this.keysText();
-        const answer = await tickStore.finish(this.spanId, { ...finish(), family: this.family });
-        // A last event only the end dispatched (a blank line ending in CR) counts too.
-        if (answer?.leading) {
-          this.learnLeading(answer.leading);
-          await this.keysUpdate()?.();
-        }
+    if (tick && tickStore) {
+      // The finish goes behind the next tick, which carries this tape's last bytes.
+      let settle!: () => void;
+      this.chain = new Promise((resolve) => {
+        settle = resolve;
+      });
+      tick.behindNext(this, (ticked) => {
+        // That tick's answer may still bring leading events: the finish then records what they
+        // said, so it waits for it. Once none can come, the finish goes with that tick.
+        const mayLearnMore = this.leadingOpen;
+        this.enqueue('finish', async () => {
+          if (mayLearnMore) {
+            await ticked;
+            // That answer may have been a failure: a failed tape takes no more writes.
+            if (this.failed) return;
+          }
+          // The finish records the family and keys learnt so far.
+          this.stored = this.keysText();
+          const answer = await tickStore.finish(this.spanId, { ...finish(), family: this.family });
+          // A last event only the end dispatched (a blank line ending in CR) counts too.
+          if (answer?.leading) {
+            this.learnLeading(answer.leading);
+            await this.keysUpdate()?.();
+          }
+        });
+        void this.chain.then(settle);
       });
     } else {
       this.enqueue('finish', () => this.host.store.finish(this.spanId, finish()));

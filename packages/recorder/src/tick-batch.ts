@@ -45,6 +45,8 @@ export class Tick {
   private submitScheduled = false;
   /** The newest tick sent, settled once answered. */
   private last: Promise<void> = Promise.resolve();
+  /** What goes to the store right behind the next tick (the finishes of tapes that ended). */
+  private behind: Array<{ tape: TickTape; write: (answered: Promise<void>) => void }> = [];
 
   /**
    * @param appendTick - the store's {@link AppendTick}.
@@ -125,10 +127,43 @@ export class Tick {
   }
 
   /**
-   * Sends what this tick holds to the store, and starts the next. Resolves once the store has
-   * answered for every tick sent so far (it answers in order).
+   * Calls `write` right after the next tick goes to the store (or would have, when it holds
+   * nothing), with the promise of that tick's answer: a store that applies calls in order then
+   * takes `write`'s call after the tick's bytes. A stream's end waits for the next flush this way
+   * rather than sending a tick of its own: a hundred streams ending one by one would otherwise
+   * cost a hundred ticks, each with its own copy, message and answer.
+   */
+  behindNext(tape: TickTape, write: (answered: Promise<void>) => void): void {
+    this.behind.push({ tape, write });
+  }
+
+  /** Whether anything waits for the next tick (see {@link behindNext}). */
+  get waiting(): boolean {
+    return this.behind.length > 0;
+  }
+
+  /**
+   * Sends what this tick holds to the store, and starts the next; then what waited for it (see
+   * {@link behindNext}). Resolves once the store has answered for every tick sent so far (it
+   * answers in order).
    */
   submit(): Promise<void> {
+    const sent = this.send();
+    if (this.behind.length > 0) {
+      const behind = this.behind;
+      this.behind = [];
+      for (const { tape, write } of behind) {
+        try {
+          write(sent);
+        } catch (error) {
+          this.onError(error, tape);
+        }
+      }
+    }
+    return sent;
+  }
+
+  private send(): Promise<void> {
     if (this.chunkCount === 0) return this.last;
     const tapes = this.tapes;
     // A tape's head is written when its first chunk is flushed; one that arrived in this very
@@ -142,9 +177,9 @@ export class Tick {
     }
     if (this.arenaLength > 0) {
       if (this.arenaLength <= SMALL_TAIL_BYTES) {
-        // A few bytes (a stream that ended mid-tick sends what the tick holds) travel as a copy,
-        // and the arena stays to be filled again: otherwise every such end would send a whole
-        // arena, and a thousand streams ending one by one would hold a thousand of them.
+        // A few bytes (a flush, or the last stream ending, sends what the tick holds) travel as
+        // a copy, and the arena stays to be filled again: otherwise every such tick would send a
+        // whole arena, and a thousand small ticks would hold a thousand of them.
         this.arenas.push(this.arena.slice(0, this.arenaLength).buffer);
       } else {
         this.arenas.push(this.arena.buffer as ArrayBuffer);

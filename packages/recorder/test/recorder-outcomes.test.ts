@@ -5,8 +5,9 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TapeStore } from '@tapedeck/types';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMemoryStore, createRecorder, createSqliteStore } from '../src/index.js';
+import { APPEND_TICK, type AppendTick } from '../src/internal.js';
 import { concatBytes, expectSameBytes, type Reply, readChunks, startUpstream } from './upstream.js';
 
 const opperBytes = new Uint8Array(readFileSync('/work/shared/formats/samples/opper-text.sse'));
@@ -300,6 +301,66 @@ describe('flush timing', () => {
       await recorder.close();
     } finally {
       await upstream.close();
+    }
+  });
+  it('sends a finished stream with the next tick while others record, and at once when it was the last (SQLite)', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'tapedeck-finish-tick-'));
+    const store = createSqliteStore({ path: join(directory, 'tapes.sqlite') });
+    // Which tapes each tick sent to the store carried.
+    const ticks: string[][] = [];
+    const methods = store as unknown as Record<typeof APPEND_TICK, AppendTick>;
+    const appendTick = methods[APPEND_TICK];
+    methods[APPEND_TICK] = (batch) => {
+      ticks.push([...batch.spanIds]);
+      return appendTick(batch);
+    };
+    let tick: (() => void) | undefined;
+    const recorder = createRecorder({
+      store,
+      _internal: {
+        setInterval: (callback) => {
+          tick = callback;
+          return { stop: () => {} };
+        },
+      },
+    });
+    const upstream = await startUpstream(({ url }) =>
+      url.includes('hang')
+        ? { chunks: opperEvents.slice(0, 3), ending: 'hang' }
+        : { chunks: opperEvents },
+    );
+    const outcome = async (marker: string) => {
+      const { tapes } = await store.list({ urlContains: marker });
+      return tapes[0]?.outcome;
+    };
+    try {
+      const open = await recorder.fetch(`${upstream.url}/v2/call/stream?hang`, opperInit);
+      const openReader = open.body!.getReader();
+      await openReader.read();
+      const done = await recorder.fetch(`${upstream.url}/v2/call/stream?whole`, opperInit);
+      await readChunks(done.body);
+      // The stream that ended waits for the flush timer: no tick of its own. Only its head is
+      // written, still recording and without bytes.
+      await new Promise(setImmediate);
+      expect(ticks).toEqual([]);
+      const { tapes } = await store.list({ urlContains: 'whole' });
+      expect(tapes.map(({ outcome, byteLength }) => ({ outcome, byteLength }))).toEqual([
+        { outcome: 'recording', byteLength: 0 },
+      ]);
+      tick!();
+      expect(ticks).toHaveLength(1);
+      expect(ticks[0]).toHaveLength(2);
+      await vi.waitFor(async () => expect(await outcome('whole')).toBe('complete'));
+      expect(await outcome('hang')).toBe('recording');
+      // The last stream to end needs no timer: its finish goes at once.
+      await openReader.cancel();
+      await vi.waitFor(async () => expect(await outcome('hang')).toBe('aborted'));
+      expect(ticks).toHaveLength(1);
+      await recorder.close();
+    } finally {
+      await upstream.close();
+      await store.close();
+      rmSync(directory, { recursive: true, force: true });
     }
   });
 });
