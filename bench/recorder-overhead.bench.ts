@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { createRecorder, createSqliteStore } from '../packages/recorder/dist/index.js';
 import { DirectStream } from './direct-stream.js';
 
-const RUNS = 9;
+const RUNS = 30;
 const encoder = new TextEncoder();
 
 function event(index: number, padding: number) {

@@ -47,7 +47,8 @@ export interface RecorderOptions {
    * writer thread). A chunk that would go beyond it is still handed to the consumer unchanged,
    * but its tape records nothing more: it ends `incomplete` with what it had, the error says
    * where it stopped, `onError` is told and `stats().dropped` counts it. The consumer is never
-   * blocked or delayed.
+   * blocked or delayed. Gathered bytes go to the store before the flush interval once they reach
+   * a quarter of it (16 MiB at most).
    */
   maxBufferedBytes?: number;
   /** For tests: the clock (epoch ms), the flush timer and the sampling dice. */
@@ -291,6 +292,7 @@ export function createRecorder({
     appendTick && tickStore
       ? new Tick({
           appendTick: appendTick.bind(store),
+          maxBufferedBytes,
           written: (bytes) => host.written(bytes),
           onError: (error, tape) =>
             report('RECORDER_FAILURE', `recording failed: ${describe(error)}`, error, {

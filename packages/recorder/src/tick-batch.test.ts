@@ -40,7 +40,7 @@ function fill(length: number, seed: number) {
 }
 
 /** An open tick whose store holds every answer until `settle` (one per batch) is called. */
-function heldTick() {
+function heldTick(maxBufferedBytes = 64 * 1024 * 1024) {
   const batches: TickBatch[] = [];
   const settle: Array<() => void> = [];
   const tick = new Tick({
@@ -54,6 +54,7 @@ function heldTick() {
     onError: (error) => {
       throw error;
     },
+    maxBufferedBytes,
   });
   tick.open();
   return { tick, batches, settle };
@@ -77,6 +78,7 @@ describe('Tick', () => {
       onError: (error) => {
         throw error;
       },
+      maxBufferedBytes: 64 * 1024 * 1024,
     });
     tick.open();
     const a = tape('a', log);
@@ -140,6 +142,29 @@ describe('Tick', () => {
     expect(a.results).toHaveLength(2);
   });
 
+  it('goes to the store on its own once it holds a quarter of maxBufferedBytes, 16 MiB at most', async () => {
+    const small = heldTick(4000);
+    const a = tape('a', []);
+    small.tick.add(a, fill(999, 1), 999, 0);
+    await new Promise(setImmediate);
+    expect(small.batches).toHaveLength(0);
+    small.tick.add(a, fill(1, 2), 1, 1);
+    await new Promise(setImmediate);
+    expect(small.batches.map((batch) => batch.chunks.length / 3)).toEqual([2]);
+
+    const large = heldTick(1024 * 1024 * 1024);
+    const b = tape('b', []);
+    const mebibyte = fill(1024 * 1024, 3);
+    for (let index = 0; index < 15; index++)
+      large.tick.add(b, mebibyte, mebibyte.byteLength, index);
+    large.tick.add(b, mebibyte, mebibyte.byteLength - 1, 15);
+    await new Promise(setImmediate);
+    expect(large.batches).toHaveLength(0);
+    large.tick.add(b, mebibyte, 1, 16);
+    await new Promise(setImmediate);
+    expect(large.batches).toHaveLength(1);
+  });
+
   it('tells every tape of a tick the error when the store fails it, and counts its bytes as let go', async () => {
     let calls = 0;
     const written: number[] = [];
@@ -152,6 +177,7 @@ describe('Tick', () => {
       onError: (error) => {
         throw error;
       },
+      maxBufferedBytes: 64 * 1024 * 1024,
     });
     tick.open();
     const a = tape('a', []);

@@ -1,8 +1,8 @@
 import { ARENA_BYTES, ArenaPool } from './arena-pool.js';
 import type { AppendTick, TickResult } from './internal.js';
 
-/** Bytes gathered in one tick above which it goes to the store before the flush interval. */
-const SUBMIT_BYTES = 4 * 1024 * 1024;
+/** The most a tick gathers before it goes to the store ahead of the flush interval. */
+const MAX_SUBMIT_BYTES = 16 * 1024 * 1024;
 
 const NO_ARENA = new Uint8Array(0);
 /** What is left in the arena being filled at a submit is copied out when this small or smaller. */
@@ -42,6 +42,8 @@ export class Tick {
   private chunks = new Float64Array(3 * 256);
   private chunkCount = 0;
   private bytes = 0;
+  /** Bytes gathered at which this tick goes to the store before the flush interval. */
+  private readonly submitBytes: number;
   private submitScheduled = false;
   /** The newest tick sent, settled once answered. */
   private last: Promise<void> = Promise.resolve();
@@ -52,19 +54,26 @@ export class Tick {
    * @param appendTick - the store's {@link AppendTick}.
    * @param written - told how many bytes each tick carried once the store has answered.
    * @param onError - told when handing a tape its answer failed.
+   * @param maxBufferedBytes - the recorder's budget of bytes not yet written. A tick goes to the
+   *   store early once it holds a quarter of it (16 MiB at most): one tick being written and the
+   *   next gathering leave half the budget to spare, and streams that burst faster than that
+   *   still get few, large writes, each one message, transaction and answer, rather than many.
    */
   constructor({
     appendTick,
     written,
     onError,
+    maxBufferedBytes,
   }: {
     appendTick: AppendTick;
     written: (bytes: number) => void;
     onError: (error: unknown, tape: TickTape) => void;
+    maxBufferedBytes: number;
   }) {
     this.appendTick = appendTick;
     this.written = written;
     this.onError = onError;
+    this.submitBytes = Math.max(1, Math.min(MAX_SUBMIT_BYTES, Math.floor(maxBufferedBytes / 4)));
   }
 
   /** A stream starts recording into ticks (the pool keeps its arenas while any does). */
@@ -107,7 +116,7 @@ export class Tick {
     chunks[at] = length;
     this.chunkCount += 1;
     this.bytes += length;
-    if (this.bytes >= SUBMIT_BYTES && !this.submitScheduled) {
+    if (this.bytes >= this.submitBytes && !this.submitScheduled) {
       // Bounds what a fast stream holds between flushes, without a store call per chunk.
       this.submitScheduled = true;
       setImmediate(() => {
