@@ -37,6 +37,21 @@ const replies = new Map<string, Reply>([
   ],
 ]);
 
+/** A recorder whose flush timer fires only when the test calls `fireTimer`. */
+function recorderWithHeldTimer(store: TapeStore) {
+  let fire: (() => void) | undefined;
+  const recorder = createRecorder({
+    store,
+    _internal: {
+      setInterval: (callback) => {
+        fire = callback;
+        return { stop: () => {} };
+      },
+    },
+  });
+  return { recorder, fireTimer: () => fire?.() };
+}
+
 describe('outcomes against a real upstream', () => {
   let upstream: Awaited<ReturnType<typeof startUpstream>>;
   let directory: string;
@@ -314,16 +329,7 @@ describe('flush timing', () => {
       ticks.push([...batch.spanIds]);
       return appendTick(batch);
     };
-    let tick: (() => void) | undefined;
-    const recorder = createRecorder({
-      store,
-      _internal: {
-        setInterval: (callback) => {
-          tick = callback;
-          return { stop: () => {} };
-        },
-      },
-    });
+    const { recorder, fireTimer } = recorderWithHeldTimer(store);
     const upstream = await startUpstream(({ url }) =>
       url.includes('hang')
         ? { chunks: opperEvents.slice(0, 3), ending: 'hang' }
@@ -347,7 +353,7 @@ describe('flush timing', () => {
       expect(tapes.map(({ outcome, byteLength }) => ({ outcome, byteLength }))).toEqual([
         { outcome: 'recording', byteLength: 0 },
       ]);
-      tick!();
+      fireTimer();
       expect(ticks).toHaveLength(1);
       expect(ticks[0]).toHaveLength(2);
       await vi.waitFor(async () => expect(await outcome('whole')).toBe('complete'));
@@ -369,16 +375,7 @@ describe('events that straddle flushes', () => {
   it('keep their exact bytes and data when every chunk is flushed on its own (SQLite)', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'tapedeck-straddle-'));
     const store = createSqliteStore({ path: join(directory, 'tapes.sqlite') });
-    let tick: (() => void) | undefined;
-    const recorder = createRecorder({
-      store,
-      _internal: {
-        setInterval: (callback) => {
-          tick = callback;
-          return { stop: () => {} };
-        },
-      },
-    });
+    const { recorder, fireTimer } = recorderWithHeldTimer(store);
     // Every 7 bytes, so every event is cut across several chunks, flushes and store segments.
     const pieces: Uint8Array[] = [];
     for (let start = 0; start < opperBytes.byteLength; start += 7) {
@@ -393,7 +390,7 @@ describe('events that straddle flushes', () => {
         const { done, value } = await reader.read();
         if (done) break;
         received.push(value);
-        tick?.();
+        fireTimer();
         await recorder.flush();
       }
       await recorder.close();
