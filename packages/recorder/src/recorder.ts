@@ -17,6 +17,13 @@ import { type RedactOptions, redactHeaders, redactRequest } from './redact.js';
 import { type SessionHost, TapeSession } from './tape-session.js';
 import { Tick } from './tick-batch.js';
 
+/** The recorder's flush timer (tests inject one through `_internal.setInterval`). */
+interface FlushTimer {
+  stop(): void;
+  /** Whether the timer keeps the process alive (by default it does not). */
+  keepAlive?(keep: boolean): void;
+}
+
 /** Options for {@link createRecorder}. */
 export interface RecorderOptions {
   /** Where tapes go. The recorder never closes it. */
@@ -35,8 +42,10 @@ export interface RecorderOptions {
   /** Receives every recorder failure (a TapedeckError with code STORE_FAILURE or RECORDER_FAILURE). */
   onError?: (error: TapedeckError) => void;
   /**
-   * How often buffered chunks and events, and the outcomes of streams that ended, are written
-   * (default 100 ms). When the last stream being recorded ends, everything is written at once.
+   * How often buffered chunks and events are written (default 100 ms). With the SQLite store the
+   * outcomes of streams that ended go with them (call `flush()` before reading a tape that just
+   * ended while others still record), and when the last stream being recorded ends, everything
+   * is written at once; other stores are told a stream's outcome when it ends.
    */
   flushIntervalMs?: number;
   /** Bytes recorded per tape at most (default 64 MiB); the stream itself is never cut. */
@@ -47,14 +56,14 @@ export interface RecorderOptions {
    * writer thread). A chunk that would go beyond it is still handed to the consumer unchanged,
    * but its tape records nothing more: it ends `incomplete` with what it had, the error says
    * where it stopped, `onError` is told and `stats().dropped` counts it. The consumer is never
-   * blocked or delayed. Gathered bytes go to the store before the flush interval once they reach
-   * a quarter of it (16 MiB at most).
+   * blocked or delayed. With the SQLite store, gathered bytes go to it before the flush interval
+   * once they reach a quarter of this (16 MiB at most).
    */
   maxBufferedBytes?: number;
   /** For tests: the clock (epoch ms), the flush timer and the sampling dice. */
   _internal?: {
     now?: () => number;
-    setInterval?: (callback: () => void, intervalMs: number) => { stop(): void };
+    setInterval?: (callback: () => void, intervalMs: number) => FlushTimer;
     random?: () => number;
   };
 }
@@ -240,7 +249,10 @@ export function createRecorder({
     ((callback: () => void, intervalMs: number) => {
       const timer = setInterval(callback, intervalMs);
       timer.unref();
-      return { stop: () => clearInterval(timer) };
+      return {
+        stop: () => clearInterval(timer),
+        keepAlive: (keep) => (keep ? timer.ref() : timer.unref()),
+      };
     });
 
   const active = new Set<TapeSession>();
@@ -256,7 +268,7 @@ export function createRecorder({
     errors: 0,
     dropped: 0,
   };
-  let timer: { stop(): void } | undefined;
+  let timer: FlushTimer | undefined;
   let closed = false;
   let earlyFlush: Set<TapeSession> | undefined;
 
@@ -304,7 +316,9 @@ export function createRecorder({
   /** Every session parses what it holds and queues its writes; the tick goes to the store. */
   const flushActive = () => {
     for (const session of active) session.flush();
-    return tick?.submit();
+    const sent = tick?.submit();
+    timer?.keepAlive?.(false);
+    return sent;
   };
 
   const host: SessionHost = {
@@ -349,6 +363,10 @@ export function createRecorder({
         timer = undefined;
         // The finishes waiting for the next tick (see TapeSession.end) need no timer to go.
         void tick?.submit();
+      } else if (tick?.waiting) {
+        // A finished stream's last bytes and outcome wait for the next tick: the process may not
+        // exit before it goes, as it could while only streams still open hold the timer.
+        timer?.keepAlive?.(true);
       }
     },
   };

@@ -336,22 +336,29 @@ export class TapeSession implements TickTape {
         // That tick's answer may still bring leading events: the finish then records what they
         // said, so it waits for it. Once none can come, the finish goes with that tick.
         const mayLearnMore = this.leadingOpen;
-        this.enqueue('finish', async () => {
-          if (mayLearnMore) {
-            await ticked;
-            // That answer may have been a failure: a failed tape takes no more writes.
-            if (this.failed) return;
-          }
-          // The finish records the family and keys learnt so far.
-          this.stored = this.keysText();
-          const answer = await tickStore.finish(this.spanId, { ...finish(), family: this.family });
-          // A last event only the end dispatched (a blank line ending in CR) counts too.
-          if (answer?.leading) {
-            this.learnLeading(answer.leading);
-            await this.keysUpdate()?.();
-          }
-        });
-        void this.chain.then(settle);
+        try {
+          this.enqueue('finish', async () => {
+            if (mayLearnMore) {
+              await ticked;
+              // That answer may have been a failure: a failed tape takes no more writes.
+              if (this.failed) return;
+            }
+            // The finish records the family and keys learnt so far.
+            this.stored = this.keysText();
+            const answer = await tickStore.finish(this.spanId, {
+              ...finish(),
+              family: this.family,
+            });
+            // A last event only the end dispatched (a blank line ending in CR) counts too.
+            if (answer?.leading) {
+              this.learnLeading(answer.leading);
+              await this.keysUpdate()?.();
+            }
+          });
+        } finally {
+          // The recorder's flush waits for this tape's chain: it must settle whatever happened.
+          void this.chain.then(settle);
+        }
       });
     } else {
       this.enqueue('finish', () => this.host.store.finish(this.spanId, finish()));

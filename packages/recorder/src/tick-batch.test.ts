@@ -165,6 +165,74 @@ describe('Tick', () => {
     expect(large.batches).toHaveLength(1);
   });
 
+  it('runs what waits for the next tick right after that tick goes, with its answer, even when the tick is empty or one of them throws', async () => {
+    const log: string[] = [];
+    const errors: unknown[] = [];
+    let answer: (() => void) | undefined;
+    const tick = new Tick({
+      appendTick: (batch) => {
+        log.push(`append ${batch.spanIds.join(' ')}`);
+        return new Promise((resolve) => {
+          answer = () =>
+            resolve({ results: batch.spanIds.map(() => ({ events: 0, dropped: 0 })), arenas: [] });
+        });
+      },
+      written: () => {},
+      onError: (error, failed) => errors.push([failed.spanId, String(error)]),
+      maxBufferedBytes: 64 * 1024 * 1024,
+    });
+    tick.open();
+    const a = tape('a', log);
+    const b = tape('b', log);
+    tick.add(a, fill(4, 1), 4, 0);
+    let answered: Promise<void> | undefined;
+    tick.behindNext(a, (sent) => {
+      log.push('behind a');
+      answered = sent;
+    });
+    tick.behindNext(b, () => {
+      throw new Error('broken');
+    });
+    tick.behindNext(b, () => log.push('behind b'));
+    expect(log).toEqual([]);
+    const sent = tick.submit();
+    expect(log).toEqual(['head a', 'append a', 'behind a', 'behind b']);
+    expect(answered).toBe(sent);
+    expect(errors).toEqual([['b', 'Error: broken']]);
+    // Nothing gathered: what waits still goes, with the answer of the tick before.
+    let afterEmpty: Promise<void> | undefined;
+    tick.behindNext(a, (previous) => {
+      afterEmpty = previous;
+    });
+    expect(tick.submit()).toBe(sent);
+    expect(afterEmpty).toBe(sent);
+    answer!();
+    await sent;
+  });
+
+  it('fails a tick whose store throws instead of rejecting like one that rejects, and still runs what waits for it', async () => {
+    const tick = new Tick({
+      appendTick: () => {
+        throw new Error('thrown');
+      },
+      written: () => {},
+      onError: (error) => {
+        throw error;
+      },
+      maxBufferedBytes: 64 * 1024 * 1024,
+    });
+    tick.open();
+    const a = tape('a', []);
+    tick.add(a, fill(4, 1), 4, 0);
+    let waited = false;
+    tick.behindNext(a, () => {
+      waited = true;
+    });
+    await tick.submit();
+    expect(waited).toBe(true);
+    expect(a.results.map(String)).toEqual(['Error: thrown']);
+  });
+
   it('tells every tape of a tick the error when the store fails it, and counts its bytes as let go', async () => {
     let calls = 0;
     const written: number[] = [];

@@ -55,9 +55,9 @@ export class Tick {
    * @param written - told how many bytes each tick carried once the store has answered.
    * @param onError - told when handing a tape its answer failed.
    * @param maxBufferedBytes - the recorder's budget of bytes not yet written. A tick goes to the
-   *   store early once it holds a quarter of it (16 MiB at most): one tick being written and the
-   *   next gathering leave half the budget to spare, and streams that burst faster than that
-   *   still get few, large writes, each one message, transaction and answer, rather than many.
+   *   store early once it holds a quarter of it (16 MiB at most), so one tick never takes more
+   *   than a quarter of the budget, and a burst is written in few, large ticks (each one
+   *   message, transaction and answer) rather than many small ones.
    */
   constructor({
     appendTick,
@@ -158,15 +158,13 @@ export class Tick {
    */
   submit(): Promise<void> {
     const sent = this.send();
-    if (this.behind.length > 0) {
-      const behind = this.behind;
-      this.behind = [];
-      for (const { tape, write } of behind) {
-        try {
-          write(sent);
-        } catch (error) {
-          this.onError(error, tape);
-        }
+    const behind = this.behind;
+    this.behind = [];
+    for (const { tape, write } of behind) {
+      try {
+        write(sent);
+      } catch (error) {
+        this.onError(error, tape);
       }
     }
     return sent;
@@ -198,12 +196,19 @@ export class Tick {
       this.arenaLength = 0;
     }
     const bytes = this.bytes;
-    const sent = this.appendTick({
+    const batch = {
       spanIds: tapes.map((tape) => tape.spanId),
       arenas: this.arenas,
       arenaLengths: this.arenaLengths,
       chunks: this.chunks.slice(0, this.chunkCount * 3),
-    });
+    };
+    let sent: ReturnType<AppendTick>;
+    try {
+      sent = this.appendTick(batch);
+    } catch (error) {
+      // A store that throws rather than rejects fails the tick the same way.
+      sent = Promise.reject(error);
+    }
     this.generation += 1;
     this.tapes = [];
     this.arenas = [];

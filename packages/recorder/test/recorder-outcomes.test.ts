@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TapeStore } from '@tapedeck/types';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createMemoryStore, createRecorder, createSqliteStore } from '../src/index.js';
+import {
+  createMemoryStore,
+  createRecorder,
+  createSqliteStore,
+  type RecorderOptions,
+} from '../src/index.js';
 import { APPEND_TICK, type AppendTick } from '../src/internal.js';
 import { concatBytes, expectSameBytes, type Reply, readChunks, startUpstream } from './upstream.js';
 
@@ -37,19 +42,29 @@ const replies = new Map<string, Reply>([
   ],
 ]);
 
-/** A recorder whose flush timer fires only when the test calls `fireTimer`. */
-function recorderWithHeldTimer(store: TapeStore) {
+/**
+ * A recorder whose flush timer fires only when the test calls `fireTimer`; `keptAlive` says
+ * whether the recorder last asked the timer to keep the process alive.
+ */
+function recorderWithHeldTimer(store: TapeStore, options: Partial<RecorderOptions> = {}) {
   let fire: (() => void) | undefined;
+  const timer = { keptAlive: false };
   const recorder = createRecorder({
+    ...options,
     store,
     _internal: {
       setInterval: (callback) => {
         fire = callback;
-        return { stop: () => {} };
+        return {
+          stop: () => {},
+          keepAlive: (keep) => {
+            timer.keptAlive = keep;
+          },
+        };
       },
     },
   });
-  return { recorder, fireTimer: () => fire?.() };
+  return { recorder, fireTimer: () => fire?.(), timer };
 }
 
 describe('outcomes against a real upstream', () => {
@@ -329,7 +344,10 @@ describe('flush timing', () => {
       ticks.push([...batch.spanIds]);
       return appendTick(batch);
     };
-    const { recorder, fireTimer } = recorderWithHeldTimer(store);
+    const errors: string[] = [];
+    const { recorder, fireTimer, timer } = recorderWithHeldTimer(store, {
+      onError: (error) => errors.push(error.message),
+    });
     const upstream = await startUpstream(({ url }) =>
       url.includes('hang')
         ? { chunks: opperEvents.slice(0, 3), ending: 'hang' }
@@ -353,15 +371,48 @@ describe('flush timing', () => {
       expect(tapes.map(({ outcome, byteLength }) => ({ outcome, byteLength }))).toEqual([
         { outcome: 'recording', byteLength: 0 },
       ]);
+      // Until that tick goes, the process may not exit (the timer alone does not hold it).
+      expect(timer.keptAlive).toBe(true);
       fireTimer();
+      expect(timer.keptAlive).toBe(false);
       expect(ticks).toHaveLength(1);
       expect(ticks[0]).toHaveLength(2);
       await vi.waitFor(async () => expect(await outcome('whole')).toBe('complete'));
+      // Finished behind its last bytes: every one of them, every event.
+      const whole = (await store.list({ urlContains: 'whole' })).tapes[0]!;
+      expect([whole.byteLength, whole.eventCount]).toEqual([opperBytes.byteLength, 8]);
       expect(await outcome('hang')).toBe('recording');
       // The last stream to end needs no timer: its finish goes at once.
       await openReader.cancel();
       await vi.waitFor(async () => expect(await outcome('hang')).toBe('aborted'));
       expect(ticks).toHaveLength(1);
+      await recorder.close();
+      expect(errors).toEqual([]);
+    } finally {
+      await upstream.close();
+      await store.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('sends gathered bytes before the flush interval once they reach a quarter of maxBufferedBytes (SQLite)', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'tapedeck-early-tick-'));
+    const store = createSqliteStore({ path: join(directory, 'tapes.sqlite') });
+    const firstThree = concatBytes(opperEvents.slice(0, 3));
+    // A quarter of the budget is one byte less than the stream sends.
+    const { recorder } = recorderWithHeldTimer(store, {
+      maxBufferedBytes: (firstThree.byteLength - 1) * 4,
+    });
+    const upstream = await startUpstream(() => ({ chunks: [firstThree], ending: 'hang' }));
+    try {
+      const response = await recorder.fetch(`${upstream.url}/v2/call/stream`, opperInit);
+      const reader = response.body!.getReader();
+      await reader.read();
+      // No timer fired and the stream is still open: only the size sent the tick.
+      await vi.waitFor(async () =>
+        expect((await store.list()).tapes[0]?.byteLength).toBe(firstThree.byteLength),
+      );
+      await reader.cancel();
       await recorder.close();
     } finally {
       await upstream.close();
