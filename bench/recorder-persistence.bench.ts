@@ -123,6 +123,8 @@ async function tapedeck(packed: boolean) {
     onError: (error) => {
       throw error;
     },
+    // The recorder's default budget; each batch below is submitted on its own anyway.
+    maxBufferedBytes: 64 * 1024 * 1024,
   });
   tick.open();
   const tapes: TickTape[] = spanIds.map((spanId) => ({
