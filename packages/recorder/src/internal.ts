@@ -73,6 +73,29 @@ export type LearnKeys = (
   keys: { family: StreamFamily; upstreamSpanId?: string; responseId?: string; model?: string },
 ) => Promise<void>;
 
+/** The three tick methods, which a store has together or not at all. */
+export interface TickStore {
+  [APPEND_TICK]: AppendTick;
+  [FINISH_TICKED]: FinishTicked;
+  [LEARN_KEYS]: LearnKeys;
+}
+
+/** `store`'s tick methods bound to it when it has all three (the recorder ticks only then). */
+export function tickMethodsOf(
+  store: object,
+): { appendTick: AppendTick; finish: FinishTicked; learnKeys: LearnKeys } | undefined {
+  const methods = store as Partial<TickStore>;
+  const appendTick = methods[APPEND_TICK];
+  const finish = methods[FINISH_TICKED];
+  const learnKeys = methods[LEARN_KEYS];
+  if (!appendTick || !finish || !learnKeys) return undefined;
+  return {
+    appendTick: appendTick.bind(store),
+    finish: finish.bind(store),
+    learnKeys: learnKeys.bind(store),
+  };
+}
+
 /**
  * Events packed for a cheap trip to the writer thread: per event, six numbers (index, offsetMs,
  * byteStart, byteEnd, retry or -1, 1 when `data` is included) and three string lengths (type,

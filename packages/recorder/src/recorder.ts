@@ -4,14 +4,7 @@ import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
 import { FetchInterceptor } from '@mswjs/interceptors/fetch';
 import type { TapedeckErrorCode, TapeHead, TapeOutcome, TapeStore } from '@tapedeck/types';
 import { detectFamily, observeStream, requestHash, TapedeckError } from '@tapedeck/types';
-import {
-  APPEND_TICK,
-  type AppendTick,
-  FINISH_TICKED,
-  type FinishTicked,
-  LEARN_KEYS,
-  type LearnKeys,
-} from './internal.js';
+import { tickMethodsOf } from './internal.js';
 import { TAPE_SPAN_ATTRIBUTE, type TapeKeys, tapeKeys } from './keys.js';
 import { type RedactOptions, redactHeaders, redactRequest } from './redact.js';
 import { type SessionHost, TapeSession } from './tape-session.js';
@@ -287,31 +280,19 @@ export function createRecorder({
     }
   };
 
-  // Ticks only with a store that has all three (see internal.ts).
-  const tickMethods = store as {
-    [APPEND_TICK]?: AppendTick;
-    [FINISH_TICKED]?: FinishTicked;
-    [LEARN_KEYS]?: LearnKeys;
-  };
-  const appendTick = tickMethods[APPEND_TICK];
-  const finishTicked = tickMethods[FINISH_TICKED];
-  const learnKeys = tickMethods[LEARN_KEYS];
-  const tickStore =
-    appendTick && finishTicked && learnKeys
-      ? { finish: finishTicked.bind(store), learnKeys: learnKeys.bind(store) }
-      : undefined;
-  const tick =
-    appendTick && tickStore
-      ? new Tick({
-          appendTick: appendTick.bind(store),
-          maxBufferedBytes,
-          written: (bytes) => host.written(bytes),
-          onError: (error, tape) =>
-            report('RECORDER_FAILURE', `recording failed: ${describe(error)}`, error, {
-              tapeId: tape.spanId,
-            }),
-        })
-      : undefined;
+  // Ticks only with a store that has all three tick methods (see internal.ts).
+  const tickStore = tickMethodsOf(store);
+  const tick = tickStore
+    ? new Tick({
+        appendTick: tickStore.appendTick,
+        maxBufferedBytes,
+        written: (bytes) => host.written(bytes),
+        onError: (error, tape) =>
+          report('RECORDER_FAILURE', `recording failed: ${describe(error)}`, error, {
+            tapeId: tape.spanId,
+          }),
+      })
+    : undefined;
 
   /** Every session parses what it holds and queues its writes; the tick goes to the store. */
   const flushActive = () => {

@@ -17,8 +17,8 @@ import {
   FINISH_TICKED,
   type FinishTicked,
   LEARN_KEYS,
-  type LearnKeys,
   type TickResult,
+  type TickStore,
 } from './internal.js';
 import {
   type BatchResult,
@@ -292,11 +292,7 @@ export function createSqliteStore({ path }: SqliteStoreOptions): TapeStore {
 
   const finishTicked: FinishTicked = (spanId, finish) =>
     write({ op: 'finish', args: [spanId, finish] });
-  const store: TapeStore & {
-    [APPEND_TICK]: AppendTick;
-    [FINISH_TICKED]: FinishTicked;
-    [LEARN_KEYS]: LearnKeys;
-  } = {
+  const store: TapeStore & TickStore = {
     put: (tape: TapeHead | Tape) => write({ op: 'put', args: [tape] }),
     append,
     [APPEND_TICK]: appendTick,
