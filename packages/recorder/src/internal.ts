@@ -64,8 +64,9 @@ export type FinishTicked = (
 ) => Promise<{ leading?: LeadingEvent[] } | undefined>;
 
 /**
- * An optional store method that goes with {@link APPEND_TICK}: records the family and keys a
- * tape's leading events revealed after its head was written (keys as `finish` takes them).
+ * A store method that goes with {@link APPEND_TICK} and {@link FINISH_TICKED}: records the family
+ * and keys a tape's leading events revealed after its head was written (keys as `finish` takes
+ * them).
  */
 export const LEARN_KEYS: unique symbol = Symbol.for('tapedeck.recorder.learn-keys');
 export type LearnKeys = (

@@ -97,7 +97,7 @@ export class TapeSession implements TickTape {
   /** Set when the store frames events itself: this tape's bytes go into the recorder's ticks. */
   private readonly tick: Tick | undefined;
   /** What the family is told from, besides the events (the request as recorded). */
-  private readonly request: { url: string; method: string; body?: string | null };
+  private request: { url: string; method: string; body?: string | null } | undefined;
   /** With a tick: the family and keys last sent to the store. */
   private stored = '';
   /** With a tick: false once the store hands back no more leading events. */
@@ -257,12 +257,19 @@ export class TapeSession implements TickTape {
       this.writeFailed('append', written);
       return;
     }
-    if (written.leadingDone) this.leadingOpen = false;
     if (written.leading) {
       this.learnLeading(written.leading);
       // Once the stream has ended, its finish records them (see `end`).
       const update = this.ended ? undefined : this.keysUpdate();
       if (update) this.enqueue('learn', update);
+    }
+    if (written.leadingDone) {
+      // No more leading events come, so family and keys are settled: let go of the events and
+      // of the request they were read with while the stream is still open, not when it ends.
+      this.leadingOpen = false;
+      this.firstEvents = [];
+      this.keyEventsScanned = 0;
+      this.request = undefined;
     }
     const { events, dropped } = written;
     this.events += events;
@@ -381,7 +388,9 @@ export class TapeSession implements TickTape {
     const scanned = this.keyEventsScanned;
     if (scanned === this.firstEvents.length) return;
     this.keyEventsScanned = this.firstEvents.length;
-    if (this.head || this.tick) this.family = detectFamily(this.request, this.firstEvents);
+    if ((this.head || this.tick) && this.request) {
+      this.family = detectFamily(this.request, this.firstEvents);
+    }
     if (this.learnt.upstreamSpanId || this.learnt.responseId) return;
     this.learnt = learnStreamKeys(this.family, this.firstEvents.slice(scanned), this.learnt);
   }
