@@ -138,7 +138,7 @@ describe('createSqliteStore framing bytes on its writer thread', () => {
     // Said once: later answers carry nothing about leading events.
     expect(await append(young.spanId, 'data: late\n\n')).toEqual({ events: 1, dropped: 0 });
     // An event that ends past the tape's first MiB is not handed back, nor anything after it.
-    const long = { ...createTestTapeHead(), spanId: '1111111111111111' };
+    const long = createTestTapeHead();
     await store.put(long);
     const big = encoder.encode(`data: ${'x'.repeat(1024 * 1024)}\n\ndata: after\n\n`);
     expect(await append(long.spanId, big)).toEqual({ events: 2, dropped: 0, leadingDone: true });

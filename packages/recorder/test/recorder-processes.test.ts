@@ -92,7 +92,9 @@ describe('recording from other processes', () => {
         try {
           const row = db
             .prepare('SELECT event_count, outcome, upstream_span_id FROM tapes')
-            .get() as { event_count: number; outcome: string } | undefined;
+            .get() as
+            | { event_count: number; outcome: string; upstream_span_id: string | null }
+            | undefined;
           expect(row).toEqual({
             event_count: 3,
             outcome: 'recording',

@@ -237,6 +237,8 @@ describe('mayCarryStreamInfo', () => {
       ['chat-completions', '{"id":"c"}', true],
       ['chat-completions', '{"choices":[]}', false],
       ['sse', '{"span_id":"s-1","id":"c"}', false],
+      // A family that names no key: not even an escape makes it worth parsing.
+      ['sse', '{"\\u0069d":"c"}', false],
     ];
     for (const [family, data, expected] of cases) {
       expect(mayCarryStreamInfo(family, data), `${family} ${data}`).toBe(expected);
