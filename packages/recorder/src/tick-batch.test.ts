@@ -39,24 +39,34 @@ function fill(length: number, seed: number) {
   return Uint8Array.from({ length }, (_, index) => (index * 31 + seed) % 251);
 }
 
+/** An open Tick; unless a test says otherwise, `written` is ignored and a tape's error thrown. */
+function openTick({
+  appendTick,
+  written = () => {},
+  onError = (error) => {
+    throw error;
+  },
+  maxBufferedBytes = 64 * 1024 * 1024,
+}: Pick<ConstructorParameters<typeof Tick>[0], 'appendTick'> &
+  Partial<ConstructorParameters<typeof Tick>[0]>) {
+  const tick = new Tick({ appendTick, written, onError, maxBufferedBytes });
+  tick.open();
+  return tick;
+}
+
 /** An open tick whose store holds every answer until `settle` (one per batch) is called. */
 function heldTick(maxBufferedBytes = 64 * 1024 * 1024) {
   const batches: TickBatch[] = [];
   const settle: Array<() => void> = [];
-  const tick = new Tick({
+  const tick = openTick({
     appendTick: (batch) => {
       batches.push(batch);
       return new Promise((resolve) =>
         settle.push(() => resolve({ results: [{ events: 0, dropped: 0 }], arenas: [] })),
       );
     },
-    written: () => {},
-    onError: (error) => {
-      throw error;
-    },
     maxBufferedBytes,
   });
-  tick.open();
   return { tick, batches, settle };
 }
 
@@ -65,7 +75,7 @@ describe('Tick', () => {
     const log: string[] = [];
     const batches: TickBatch[] = [];
     const written: number[] = [];
-    const tick = new Tick({
+    const tick = openTick({
       appendTick: async (batch) => {
         log.push('append');
         batches.push(batch);
@@ -75,12 +85,7 @@ describe('Tick', () => {
         };
       },
       written: (bytes) => written.push(bytes),
-      onError: (error) => {
-        throw error;
-      },
-      maxBufferedBytes: 64 * 1024 * 1024,
     });
-    tick.open();
     const a = tape('a', log);
     const b = tape('b', log);
     const chunks = [fill(10, 1), fill(ARENA_BYTES, 2), fill(7, 3), fill(5, 4)];
@@ -169,7 +174,7 @@ describe('Tick', () => {
     const log: string[] = [];
     const errors: unknown[] = [];
     let answer: (() => void) | undefined;
-    const tick = new Tick({
+    const tick = openTick({
       appendTick: (batch) => {
         log.push(`append ${batch.spanIds.join(' ')}`);
         return new Promise((resolve) => {
@@ -177,11 +182,8 @@ describe('Tick', () => {
             resolve({ results: batch.spanIds.map(() => ({ events: 0, dropped: 0 })), arenas: [] });
         });
       },
-      written: () => {},
       onError: (error, failed) => errors.push([failed.spanId, String(error)]),
-      maxBufferedBytes: 64 * 1024 * 1024,
     });
-    tick.open();
     const a = tape('a', log);
     const b = tape('b', log);
     tick.add(a, fill(4, 1), 4, 0);
@@ -211,17 +213,11 @@ describe('Tick', () => {
   });
 
   it('fails a tick whose store throws instead of rejecting like one that rejects, and still runs what waits for it', async () => {
-    const tick = new Tick({
+    const tick = openTick({
       appendTick: () => {
         throw new Error('thrown');
       },
-      written: () => {},
-      onError: (error) => {
-        throw error;
-      },
-      maxBufferedBytes: 64 * 1024 * 1024,
     });
-    tick.open();
     const a = tape('a', []);
     tick.add(a, fill(4, 1), 4, 0);
     let waited = false;
@@ -236,18 +232,13 @@ describe('Tick', () => {
   it('tells every tape of a tick the error when the store fails it, and counts its bytes as let go', async () => {
     let calls = 0;
     const written: number[] = [];
-    const tick = new Tick({
+    const tick = openTick({
       appendTick: async () => {
         calls += 1;
         throw new Error('disk full');
       },
       written: (bytes) => written.push(bytes),
-      onError: (error) => {
-        throw error;
-      },
-      maxBufferedBytes: 64 * 1024 * 1024,
     });
-    tick.open();
     const a = tape('a', []);
     const b = tape('b', []);
     tick.add(a, fill(4, 1), 4, 0);
