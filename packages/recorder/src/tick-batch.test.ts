@@ -117,6 +117,28 @@ describe('Tick', () => {
     expect(tick.heldArenaBytes).toBe(ARENA_BYTES);
   });
 
+  it('keeps as many arenas for the next burst as its budget allows, beyond the 32 MiB default', async () => {
+    for (const [maxBufferedBytes, kept] of [
+      [64 * ARENA_BYTES, 64 * ARENA_BYTES],
+      [200 * ARENA_BYTES, 160 * ARENA_BYTES],
+      [8 * ARENA_BYTES, 8 * ARENA_BYTES],
+    ] as const) {
+      const tick = openTick({
+        appendTick: async (batch) => ({
+          results: batch.spanIds.map(() => ({ events: 0, dropped: 0 })),
+          arenas: batch.arenas,
+        }),
+        maxBufferedBytes,
+      });
+      // 160 arenas (40 MiB) in one tick, as a burst outruns the writer.
+      const a = tape('a', []);
+      const chunk = fill(ARENA_BYTES, 1);
+      for (let index = 0; index < 160; index++) tick.add(a, chunk, ARENA_BYTES, index);
+      await tick.submit();
+      expect(tick.heldArenaBytes).toBe(kept);
+    }
+  });
+
   it('sends an arena with a large tail itself, and the next tick fills a fresh one', async () => {
     const { tick, batches, settle } = heldTick();
     const a = tape('a', []);

@@ -29,7 +29,7 @@ export interface TickTape {
  */
 export class Tick {
   private readonly appendTick: AppendTick;
-  private readonly pool = new ArenaPool();
+  private readonly pool: ArenaPool;
   private readonly written: (bytes: number) => void;
   private readonly onError: (error: unknown, tape: TickTape) => void;
   private generation = 0;
@@ -74,6 +74,10 @@ export class Tick {
     this.written = written;
     this.onError = onError;
     this.submitBytes = Math.max(1, Math.min(MAX_SUBMIT_BYTES, Math.floor(maxBufferedBytes / 4)));
+    // A burst finds as many arenas mapped as the last one had out at once (at most the budget):
+    // fresh ones cost their page faults, and V8 counts them as external memory, which brings on
+    // full collections.
+    this.pool = new ArenaPool({ maxFreeBytes: maxBufferedBytes });
   }
 
   /** A stream starts recording into ticks (the pool keeps its arenas while any does). */
